@@ -1,0 +1,146 @@
+// The typed model of a shim-bpf spec (design.md section 3). Parsing (parse.h) fills it from JSON;
+// semantic checks (validate.h) judge it. Every element remembers the JSON pointer it came from,
+// so later stages can report errors at the right place.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace shim::spec {
+
+enum class Direction { kRx, kTx };
+
+// --- args: each becomes one or more argv words of the entrypoint, in order -----------------
+struct ArgBinaryName {};  // argv[0] of the original invocation (the binary's name)
+struct ArgEntrypoint {};  // the entrypoint's name
+struct ArgTrigger {};     // what the trigger delivered: the message, or the received fds
+struct ArgTrailing {};    // the words after `--` on the shim-bpf command line, 0 or more
+struct ArgFile {          // a host file opened read-only by the supervisor, passed as an fd
+  std::string path;
+};
+struct ArgPipe {  // one end of a named packet pipe, passed as an fd
+  Direction direction;
+  std::string name;
+};
+struct ArgFileSocket {  // one end of a named fd-passing socket, passed as an fd
+  Direction direction;
+  std::string name;
+};
+struct SocketAddress {  // a parsed IPv4 or IPv6 address and port
+  bool ipv6 = false;
+  std::array<uint8_t, 16> address{};  // IPv4 uses the first 4 bytes, network order
+  uint16_t port = 0;
+  std::string text;  // as written, for messages
+};
+struct ArgTcpListener {  // a listening TCP socket bound by the supervisor, passed as an fd
+  SocketAddress address;
+};
+using ArgKind = std::variant<ArgBinaryName, ArgEntrypoint, ArgTrigger, ArgTrailing, ArgFile,
+                             ArgPipe, ArgFileSocket, ArgTcpListener>;
+struct Arg {
+  ArgKind kind;
+  std::string pointer;  // e.g. /entrypoints/listener/args/2
+};
+
+// --- environment: what exists inside the void ------------------------------------------------
+struct EnvFilesystem {
+  std::string host_path;
+  std::string environment_path;  // absolute, normalised, never "/"
+  bool read_only = true;
+};
+struct EnvHostname {
+  std::string name;
+};
+struct EnvDomainName {
+  std::string name;
+};
+struct EnvProcfs {};
+struct EnvStdin {};
+struct EnvStdout {};
+struct EnvStderr {};
+using EnvironmentKind = std::variant<EnvFilesystem, EnvHostname, EnvDomainName, EnvProcfs,
+                                     EnvStdin, EnvStdout, EnvStderr>;
+struct Environment {
+  EnvironmentKind kind;
+  std::string pointer;
+};
+
+// --- trigger: what starts an instance ---------------------------------------------------------
+struct TriggerStartup {};  // once, when the run starts (the default)
+struct TriggerPipe {       // once per message on the named pipe
+  std::string name;
+};
+struct TriggerFileSocket {  // once per batch of fds on the named file socket
+  std::string name;
+};
+using TriggerKind = std::variant<TriggerStartup, TriggerPipe, TriggerFileSocket>;
+struct Trigger {
+  TriggerKind kind = TriggerStartup{};
+  std::string pointer;
+};
+
+// --- network ----------------------------------------------------------------------------------
+enum class NetworkMode { kEnforce, kAudit };
+enum class Protocol { kAny, kTcp, kUdp };
+struct Cidr {
+  bool ipv6 = false;
+  std::array<uint8_t, 16> address{};  // masked to prefix_len; IPv4 in the first 4 bytes
+  uint8_t prefix_len = 0;
+  std::string text;
+};
+struct PortRange {
+  uint16_t first = 1;
+  uint16_t last = 65535;
+};
+struct OutboundRule {
+  Cidr cidr;
+  std::vector<PortRange> ports;  // empty: every port
+  Protocol protocol = Protocol::kAny;
+  std::string pointer;
+};
+struct InboundRule {
+  uint16_t port = 0;
+  Protocol protocol = Protocol::kTcp;
+  std::string pointer;
+};
+struct NetworkPolicy {
+  NetworkMode mode = NetworkMode::kEnforce;
+  std::vector<OutboundRule> outbound;
+  std::vector<InboundRule> inbound;
+  std::string pointer;
+};
+
+// --- limits -----------------------------------------------------------------------------------
+struct Limits {
+  std::optional<uint64_t> memory_bytes;     // "64M", "1G", or a number of bytes
+  std::optional<uint32_t> pids;             // max tasks in one instance
+  std::optional<uint32_t> cpu_percent;      // "50%": of one CPU; "200%": two CPUs
+  std::optional<absl::Duration> timeout;    // "30s", "500ms", "2m"
+  std::optional<uint32_t> concurrency;      // in-flight instances of a triggered entrypoint
+  std::string pointer;
+};
+
+// --- the whole spec -----------------------------------------------------------------------------
+struct Entrypoint {
+  std::string name;
+  std::optional<std::string> binary;  // per-entrypoint override, as written
+  Trigger trigger;
+  std::vector<Arg> args;  // default: [BinaryName]
+  std::vector<Environment> environment;
+  std::optional<NetworkPolicy> network;  // absent: no network at all
+  Limits limits;
+  std::string pointer;  // /entrypoints/<name>
+};
+
+struct Spec {
+  std::optional<std::string> binary;  // as written; relative to the spec file's folder
+  std::vector<Entrypoint> entrypoints;  // in file order
+};
+
+}  // namespace shim::spec
