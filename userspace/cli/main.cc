@@ -1,18 +1,21 @@
-// shim-bpf: the command line. Each subcommand lives in its own file; this one only dispatches.
+// shim-bpf: the command line. Each subcommand lives in its own file (commands.h); this file only
+// dispatches and turns usage errors into exit code 2.
 #include <CLI/CLI.hpp>
 
+#include "cli/commands.h"
 #include "version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"shim-bpf: start each entrypoint of an application in its own void", "shim-bpf"};
   app.set_version_flag("--version", "shim-bpf " SHIM_BPF_VERSION);
   app.require_subcommand(1);
+  int exit_code = 0;
+  (void)exit_code;  // set by the subcommands' callbacks
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // CLI11 reports usage errors with exit code 2 semantics via its own codes; normalise.
-    int code = app.exit(e);
+    const int code = app.exit(e);  // prints help/version, or the usage error
     return code == 0 ? 0 : 2;
   }
-  return 0;
+  return exit_code;
 }
