@@ -136,10 +136,13 @@ struct Entrypoint {
   std::optional<NetworkPolicy> network;  // absent: no network at all
   Limits limits;
   std::string pointer;  // /entrypoints/<name>
+  std::string binary_path;  // absolute path of the binary to run, resolved by LoadSpecFile
 };
 
 struct Spec {
   std::optional<std::string> binary;  // as written; relative to the spec file's folder
+  std::string source_path;            // the spec file, as given
+  std::string source_dir;             // its folder (absolute): relative paths resolve here
   std::vector<Entrypoint> entrypoints;  // in file order
 };
 

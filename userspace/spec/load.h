@@ -1,0 +1,30 @@
+// Reading a spec file: size and encoding checks, parsing, binary resolution and semantic
+// validation, with every problem reported at once.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spec/diagnostic.h"
+#include "spec/model.h"
+
+namespace shim::spec {
+
+struct LoadOptions {
+  // `--binary`: replaces the spec's top-level binary (per-entrypoint overrides still win).
+  std::optional<std::string> binary_override;
+  // Check that granted host paths and binaries exist (off for pure schema/unit checks).
+  bool check_host = true;
+};
+
+struct LoadResult {
+  std::optional<Spec> spec;  // set when there are no errors (warnings allowed)
+  std::vector<Diagnostic> diagnostics;
+};
+
+// Loads `path`. On success every Entrypoint has `binary_path` set to an absolute, existing,
+// executable file and `spec.source_dir` is the spec file's folder.
+LoadResult LoadSpecFile(const std::string& path, const LoadOptions& options = {});
+
+}  // namespace shim::spec
