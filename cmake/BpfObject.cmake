@@ -2,7 +2,7 @@
 #   vmlinux.h      generated once from the running kernel's BTF into the build dir
 #   NAME.bpf.o     clang -target bpf -O2 -g, with CO-RE relocations
 #   NAME.skel.h    bpftool gen skeleton
-# bpf_object(NAME SOURCE) defines an INTERFACE library `NAME_skel` whose include dir holds the
+# bpf_object(NAME SOURCE), called in the same directory, defines an INTERFACE library `NAME_skel` whose include dir holds the
 # skeleton, so C++ code links `NAME_skel` and includes "NAME.skel.h".
 
 find_program(BPF_CLANG NAMES clang-14 clang REQUIRED)
@@ -13,13 +13,16 @@ set(VMLINUX_BTF "/sys/kernel/btf/vmlinux" CACHE FILEPATH "Kernel BTF used to gen
 set(BPF_GEN_DIR "${CMAKE_BINARY_DIR}/bpf")
 file(MAKE_DIRECTORY "${BPF_GEN_DIR}")
 
-add_custom_command(
-  OUTPUT "${BPF_GEN_DIR}/vmlinux.h"
-  COMMAND "${BPFTOOL}" btf dump file "${VMLINUX_BTF}" format c > "${BPF_GEN_DIR}/vmlinux.h.tmp"
-  COMMAND ${CMAKE_COMMAND} -E rename "${BPF_GEN_DIR}/vmlinux.h.tmp" "${BPF_GEN_DIR}/vmlinux.h"
-  COMMENT "Generating vmlinux.h from ${VMLINUX_BTF}"
-  VERBATIM)
-add_custom_target(vmlinux_h DEPENDS "${BPF_GEN_DIR}/vmlinux.h")
+# Call once, from the directory that builds the BPF objects: Makefile generators only see a
+# custom command's output within the directory that declares it.
+function(bpf_vmlinux_header)
+  add_custom_command(
+    OUTPUT "${BPF_GEN_DIR}/vmlinux.h"
+    COMMAND "${BPFTOOL}" btf dump file "${VMLINUX_BTF}" format c > "${BPF_GEN_DIR}/vmlinux.h.tmp"
+    COMMAND ${CMAKE_COMMAND} -E rename "${BPF_GEN_DIR}/vmlinux.h.tmp" "${BPF_GEN_DIR}/vmlinux.h"
+    COMMENT "Generating vmlinux.h from ${VMLINUX_BTF}"
+    VERBATIM)
+endfunction()
 
 # The host's system include dirs go in with -idirafter (as libbpf-bootstrap does), so
 # <asm/types.h> and friends resolve for -target bpf.
