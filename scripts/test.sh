@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs every test tier: unit, bpf, e2e.
+# Installs dependencies, builds, and runs every test tier: unit, bpf, e2e, bench.
 # Under CI (CI=true) privileged tests must run: SHIM_REQUIRE_PRIVILEGED=1 turns a missing
 # privilege into a failure instead of a skip.
 set -euo pipefail
@@ -16,7 +16,8 @@ if [[ "${CI:-}" == "true" ]]; then
 fi
 
 status=0
-for tier in unit bpf e2e; do
+# bench only proves the benchmark harness runs (one quick case, no timing assertion).
+for tier in unit bpf e2e bench; do
   echo "== ctest tier: $tier"
   if ! ctest --test-dir "$build_dir" -L "^${tier}\$" --output-on-failure --no-tests=error \
        --timeout 600; then

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Prints the markdown results table of every bench/results/*.json: figure, baseline, ratio,
+target, met. Generated, so nothing in bench/README.md is a number typed by hand."""
+import glob
+import json
+import os
+import sys
+
+out = sys.argv[1] if len(sys.argv) > 1 else "bench/results"
+rows = []
+micro = []
+machine = None
+for path in sorted(glob.glob(os.path.join(out, "*.json"))):
+    with open(path) as f:
+        r = json.load(f)
+    if "benchmarks" in r:  # Google Benchmark's own format (bench/cases/micro.sh)
+        for b in r["benchmarks"]:
+            micro.append(f"| {b['name']} | {b['real_time']:.0f} {b['time_unit']} | "
+                         f"{b['iterations']} |")
+        continue
+    machine = machine or r["machine"]
+    targets = {t["series"]: t for t in r["targets"]}
+    for s in r["series"]:
+        t = targets.get(s["label"])
+        rows.append(
+            f"| {r['name']} | {s['label']} | {s['median']:.0f} {r['unit']} | {s['p99']:.0f} | "
+            f"{r['baseline']} | x{s['ratio_to_baseline']:.2f} | "
+            f"{t['target'] if t else ''} | {('yes' if t['met'] else '**no**') if t else ''} |")
+print("| case | series | median | p99 | baseline | ratio | target | met? |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+print("\n".join(rows))
+if micro:
+    print("\n| micro-benchmark | time per operation | iterations |")
+    print("| --- | --- | --- |")
+    print("\n".join(micro))
+if machine:
+    print(f"\nMachine: {machine['cpu_model']}, {machine['cores']} cores, "
+          f"{machine['memory_gib']} GiB, Linux {machine['kernel']}.")
