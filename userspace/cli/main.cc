@@ -1,11 +1,15 @@
 // shim-bpf: the command line. Each subcommand lives in its own file (commands.h); this file only
 // dispatches and turns usage errors into exit code 2.
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
 
 #include "cli/commands.h"
 #include "version.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{"shim-bpf: start each entrypoint of an application in its own void", "shim-bpf"};
   app.set_version_flag("--version", "shim-bpf " SHIM_BPF_VERSION);
   app.require_subcommand(1);
@@ -18,4 +22,19 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    // Commands report failures as Status values; this is only the last line against a library
+    // exception (e.g. std::bad_alloc) ending the process without a word.
+    std::fprintf(stderr, "shim-bpf: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "shim-bpf: unknown exception\n");
+  }
+  return 2;
 }
