@@ -20,6 +20,7 @@ enum class Direction { kRx, kTx };
 struct ArgBinaryName {};  // argv[0] of the original invocation (the binary's name)
 struct ArgEntrypoint {};  // the entrypoint's name
 struct ArgTrigger {};     // what the trigger delivered: the message, or the received fds
+struct ArgTriggerFd {};   // a pipe trigger's message as a sealed read-only memfd (binary data)
 struct ArgTrailing {};    // the words after `--` on the shim-bpf command line, 0 or more
 struct ArgFile {          // a host file opened read-only by the supervisor, passed as an fd
   std::string path;
@@ -41,8 +42,8 @@ struct SocketAddress {  // a parsed IPv4 or IPv6 address and port
 struct ArgTcpListener {  // a listening TCP socket bound by the supervisor, passed as an fd
   SocketAddress address;
 };
-using ArgKind = std::variant<ArgBinaryName, ArgEntrypoint, ArgTrigger, ArgTrailing, ArgFile,
-                             ArgPipe, ArgFileSocket, ArgTcpListener>;
+using ArgKind = std::variant<ArgBinaryName, ArgEntrypoint, ArgTrigger, ArgTriggerFd, ArgTrailing,
+                             ArgFile, ArgPipe, ArgFileSocket, ArgTcpListener>;
 struct Arg {
   ArgKind kind;
   std::string pointer;  // e.g. /entrypoints/listener/args/2
