@@ -126,6 +126,8 @@ void Sweep(Inst* inst, uint64_t generation, Fn&& unmount) {
 const Screen& Runtime::Frame(int width, int height) {
   CurrentScope scope(this);
   scheduler_->dirty = false;
+  width_ = width;
+  height_ = height;
   ++generation_;
   ++render_count_;
   root_instance_->generation = generation_;

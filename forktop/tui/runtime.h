@@ -100,6 +100,9 @@ class Runtime {
   // Renders the tree into a width x height screen, runs the due effects, and clears dirty.
   const Screen& Frame(int width, int height);
   const Screen& screen() const { return screen_; }
+  // The size of the frame being rendered (components adapt their layout to it).
+  int width() const { return width_; }
+  int height() const { return height_; }
   bool dirty() const { return scheduler_->dirty; }
   void MarkDirty() { scheduler_->MarkDirty(); }
   Scheduler& scheduler() { return *scheduler_; }
@@ -147,6 +150,8 @@ class Runtime {
   size_t hook_index_ = 0;
   uint64_t generation_ = 0;
   int render_count_ = 0;
+  int width_ = 0;
+  int height_ = 0;
   std::string focused_;
   bool quit_ = false;
 };
