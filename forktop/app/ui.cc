@@ -368,22 +368,33 @@ Element ForktopApp(const AppProps& props) {
 
   // Header.
   const ProcessTree& tree = store->tree();
+  const bool compact = width < kWideLayoutColumns;
   std::vector<Span> head = {
       {" forktop ", kHeader.Bold()},
       {" " + store->scope + "  ", kHeader},
       {"live " + std::to_string(tree.live_count()) + "  exited " +
-           std::to_string(tree.exited_count()) + "  threads " +
-           std::to_string(tree.thread_count()) + "  spawn " + Fixed(tree.SpawnRate()) + "/s  ",
+           std::to_string(tree.exited_count()) +
+           (compact ? "" : "  threads " + std::to_string(tree.thread_count())) + "  spawn " +
+           Fixed(tree.SpawnRate()) + "/s  ",
        kHeader},
       {"lost " + std::to_string(tree.lost()), tree.lost() ? kHeader.Fg(tui::kRed).Bold() : kHeader},
       {"  sort " + std::string(SortKeyName(sort)), kHeader},
   };
+  if (compact) {
+    // 80 columns: the counters matter more than the scope's full description.
+    std::string scope = store->scope;
+    const size_t slash = scope.rfind('/');
+    if (slash != std::string::npos)
+      scope = scope.substr(0, scope.find(' ') + 1) + scope.substr(slash + 1);
+    head[1].text = " " + tui::Truncate(scope, 22) + "  ";
+  }
   if (!filter.empty()) head.push_back({"  filter \"" + filter + "\"", kHeader.Fg(tui::kYellow)});
+  // The state goes first so an 80-column header never cuts it off.
   if (store->paused()) {
-    head.push_back({"  PAUSED (" + std::to_string(store->held_back()) + " held)",
-                    kHeader.Bold().Fg(tui::kYellow)});
+    head.insert(head.begin() + 1, Span{" PAUSED (" + std::to_string(store->held_back()) + " held) ",
+                                       kHeader.Bold().Fg(tui::kYellow)});
   } else if (store->source() != nullptr && store->source()->finished()) {
-    head.push_back({"  replay finished", kHeader});
+    head.insert(head.begin() + 1, Span{" replay done ", kHeader});
   }
   Element header = Text(std::move(head)).Background(kHeader);
   Element columns = Text("    PID THR     AGE  COMMAND", Style{}.Bold());
@@ -417,7 +428,13 @@ Element ForktopApp(const AppProps& props) {
     footer = tui::Component(SearchBar, SearchProps{draft, set_draft, set_filter, set_searching},
                             "search");
   } else {
-    footer = Text(" q quit  ? help  / search  p pause  s sort  Enter collapse  h/l fold", kDimmed);
+    std::vector<Span> hints;
+    if (!filter.empty()) {
+      hints.push_back({" filter \"" + filter + "\" (Esc clears) ", Style{}.Fg(tui::kYellow)});
+    }
+    hints.push_back(
+        {" q quit  ? help  / search  p pause  s sort  Enter collapse  h/l fold", kDimmed});
+    footer = Text(std::move(hints));
   }
   return Column({std::move(header), std::move(columns), std::move(body), std::move(footer)})
       .OnKey(global_keys);

@@ -63,8 +63,13 @@ void EventLoop::ArmFrame() {
 
 absl::Status EventLoop::DrawFrame(Runtime& runtime, TtyTerminal& terminal) {
   const TermSize size = terminal.Size();
-  const Screen& screen = runtime.Frame(size.width, size.height);
+  const bool resized =
+      size.width != runtime.screen().width() || size.height != runtime.screen().height();
+  // Render again only if state changed since the last (unpainted) render or the size did.
+  const Screen& screen =
+      runtime.dirty() || resized ? runtime.Frame(size.width, size.height) : runtime.screen();
   terminal.Write(renderer_.Render(screen));
+  needs_paint_ = false;
   last_frame_ = std::chrono::steady_clock::now();
   ++frames_;
   return absl::OkStatus();
@@ -82,6 +87,15 @@ absl::Status EventLoop::Run(Runtime& runtime, TtyTerminal& terminal) {
         continue;
       }
       if (!runtime.DispatchKey(key) && key.IsCtrl('c')) runtime.RequestQuit();
+      // A key may change what the next key means (e.g. '/' focuses a search field that exists
+      // only after a render), so state is rendered between keys of one read. The terminal is
+      // still painted only on the frame clock.
+      if (runtime.dirty() && !runtime.quit_requested()) {
+        const TermSize size = terminal.Size();
+        runtime.Frame(size.width, size.height);
+        needs_paint_ = true;
+        ArmFrame();
+      }
     }
   };
   RETURN_IF_ERROR(DrawFrame(runtime, terminal));
@@ -134,7 +148,7 @@ absl::Status EventLoop::Run(Runtime& runtime, TtyTerminal& terminal) {
       uint64_t expirations;
       (void)!::read(timer_fd_.get(), &expirations, sizeof expirations);
       timer_armed_ = false;
-      if (runtime.dirty() && !runtime.quit_requested()) {
+      if ((runtime.dirty() || needs_paint_) && !runtime.quit_requested()) {
         RETURN_IF_ERROR(DrawFrame(runtime, terminal));
       }
     }

@@ -35,9 +35,9 @@ class MemoryTerminal {
   }
   // Parses raw terminal bytes (escape sequences included) as the loop would, then renders.
   void Input(std::string_view bytes) {
-    for (const Key& key : parser_.Feed(bytes)) runtime_.DispatchKey(key);
-    for (const Key& key : parser_.Flush()) runtime_.DispatchKey(key);
-    Tick();
+    // Like the loop: state is rendered between keys so each key sees the previous one's effect.
+    for (const Key& key : parser_.Feed(bytes)) Press(key);
+    for (const Key& key : parser_.Flush()) Press(key);
   }
   void Type(std::string_view text) {
     for (char c : text) Press(Key::Char(static_cast<unsigned char>(c)));
