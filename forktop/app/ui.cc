@@ -381,12 +381,12 @@ Element ForktopApp(const AppProps& props) {
       {"  sort " + std::string(SortKeyName(sort)), kHeader},
   };
   if (compact) {
-    // 80 columns: the counters matter more than the scope's full description.
+    // 80 columns: the counters matter more than the scope's full description and the sort.
     std::string scope = store->scope;
     const size_t slash = scope.rfind('/');
-    if (slash != std::string::npos)
-      scope = scope.substr(0, scope.find(' ') + 1) + scope.substr(slash + 1);
-    head[1].text = " " + tui::Truncate(scope, 22) + "  ";
+    if (slash != std::string::npos) scope = scope.substr(slash + 1);
+    head[1].text = " " + tui::Truncate(scope, 16) + "  ";
+    head.pop_back();
   }
   if (!filter.empty()) head.push_back({"  filter \"" + filter + "\"", kHeader.Fg(tui::kYellow)});
   // The state goes first so an 80-column header never cuts it off.
@@ -432,8 +432,9 @@ Element ForktopApp(const AppProps& props) {
     if (!filter.empty()) {
       hints.push_back({" filter \"" + filter + "\" (Esc clears) ", Style{}.Fg(tui::kYellow)});
     }
-    hints.push_back(
-        {" q quit  ? help  / search  p pause  s sort  Enter collapse  h/l fold", kDimmed});
+    hints.push_back({" q quit  ? help  / search  p pause  s sort(" +
+                         std::string(SortKeyName(sort)) + ")  Enter fold  h/l",
+                     kDimmed});
     footer = Text(std::move(hints));
   }
   return Column({std::move(header), std::move(columns), std::move(body), std::move(footer)})

@@ -17,7 +17,8 @@ namespace shim::tui {
 
 // Bytes that put a terminal back: end synchronized output, reset attributes, show the cursor,
 // leave the alternate screen.
-inline constexpr std::string_view kRestoreSequence = "\x1b[?2026l\x1b[0m\x1b[?25h\x1b[?1049l";
+inline constexpr std::string_view kRestoreSequence =
+    "\x1b[?2026l\x1b[0m\x1b[H\x1b[2J\x1b[?25h\x1b[?1049l";
 // Bytes that set it up: alternate screen, hidden cursor, cleared; then ask whether synchronized
 // output (mode 2026) is supported (the DECRPM reply arrives as a KeyCode::kModeReport key).
 inline constexpr std::string_view kSetupSequence = "\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J";

@@ -144,7 +144,7 @@ TEST(ForktopUiTest, PauseHoldsEventsBack) {
 TEST(ForktopUiTest, SortHelpAndQuit) {
   Fixture f(80, 24);
   f.term.Input("s");  // pid -> name: under make, cc still before ld
-  EXPECT_NE(f.term.Lines()[0].find("sort name"), std::string::npos);
+  EXPECT_NE(f.term.Lines()[23].find("s sort(name)"), std::string::npos) << f.term.Lines()[23];
   f.term.Input("?");
   EXPECT_NE(f.RowOf("forktop keys"), -1);
   f.term.Input("x");  // any key closes help
