@@ -141,7 +141,10 @@ absl::Status EventLoop::Run(Runtime& runtime, TtyTerminal& terminal) {
         const bool live = std::any_of(watched_.begin(), watched_.end(), [&](const Watched& w) {
           return w.callback == watched[i].callback;
         });
-        if (live) (*watched[i].callback)();
+        if (live) {
+          Runtime::CurrentGuard current(&runtime);
+          (*watched[i].callback)();
+        }
       }
     }
     if (fds[2].revents & POLLIN) {

@@ -30,6 +30,9 @@ std::string PointerName(const void* p) {
 
 Runtime* Runtime::Current() { return g_current; }
 
+Runtime::CurrentGuard::CurrentGuard(Runtime* rt) : saved_(g_current) { g_current = rt; }
+Runtime::CurrentGuard::~CurrentGuard() { g_current = saved_; }
+
 Runtime::Runtime(Element root) : root_(std::move(root)), root_instance_(new Instance) {}
 
 Runtime::~Runtime() {

@@ -119,8 +119,19 @@ class Runtime {
   void RequestQuit() { quit_ = true; }
   bool quit_requested() const { return quit_; }
 
-  // The runtime rendering now (inside components, effects and key handlers).
+  // The runtime rendering now (inside components, effects, key handlers and the event loop's fd
+  // callbacks).
   static Runtime* Current();
+  class CurrentGuard {
+   public:
+    explicit CurrentGuard(Runtime* rt);
+    ~CurrentGuard();
+    CurrentGuard(const CurrentGuard&) = delete;
+    CurrentGuard& operator=(const CurrentGuard&) = delete;
+
+   private:
+    Runtime* saved_;
+  };
 
   // Hook plumbing (use the free functions below).
   template <typename T>

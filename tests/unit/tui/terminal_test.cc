@@ -16,6 +16,8 @@
 #include "tui/runtime.h"
 #include "tui/terminal.h"
 
+#include <sys/timerfd.h>
+
 namespace shim::tui {
 namespace {
 
@@ -132,6 +134,70 @@ TEST(TerminalTest, RestoresOnCrash) {
   EXPECT_EQ(WTERMSIG(status), SIGSEGV);  // re-raised after the restore
   EXPECT_NE(out.find(std::string(kRestoreSequence)), std::string::npos);
   EXPECT_TRUE(Canonical(pty.slave));
+}
+
+// A component that changes state every millisecond (through a watched timerfd) for 400 ms, then
+// stays idle for 400 ms and quits: frames must be capped at 30 per second and stop when idle.
+EventLoop* g_loop = nullptr;
+int g_frames_at_idle = 0;
+
+Element Busy() {
+  auto [ticks, set_ticks] = use_state(0);
+  use_effect(
+      [set_ticks]() -> Cleanup {
+        const int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        itimerspec spec = {};
+        spec.it_value.tv_nsec = 1'000'000;
+        spec.it_interval.tv_nsec = 1'000'000;
+        ::timerfd_settime(fd, 0, &spec, nullptr);
+        const auto start = std::chrono::steady_clock::now();
+        g_loop->Watch(fd, [fd, set_ticks, start] {
+          uint64_t n;
+          (void)!::read(fd, &n, sizeof n);
+          const auto age = std::chrono::steady_clock::now() - start;
+          if (age < std::chrono::milliseconds(400)) {
+            set_ticks.Update([](int v) { return v + 1; });
+          } else if (age < std::chrono::milliseconds(500)) {
+            // Settling: the last change's frame is drawn within one frame interval.
+          } else if (age < std::chrono::milliseconds(800)) {
+            if (g_frames_at_idle == 0) g_frames_at_idle = g_loop->frames();
+          } else {
+            g_loop->Unwatch(fd);
+            ::close(fd);
+            ::kill(::getpid(), SIGINT);  // ends the loop through its signalfd
+          }
+        });
+        return nullptr;
+      },
+      Deps{});
+  return Text("ticks " + std::to_string(ticks));
+}
+
+TEST(TerminalTest, FramesAreCappedAndOnlyDrawnWhenDirty) {
+  Pty pty;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    auto term = TtyTerminal::Open(pty.slave, pty.slave);
+    auto loop = EventLoop::Create();
+    if (!term.ok() || !loop.ok()) ::_exit(100);
+    g_loop = loop->get();
+    Runtime rt(Component(Busy));
+    if (!(*loop)->Run(rt, **term).ok()) ::_exit(101);
+    const int frames = (*loop)->frames();
+    // Report: frames while busy (1 + at most 30/s * 0.4 s + slack) and none while idle.
+    const bool idle_quiet = frames == g_frames_at_idle;
+    term->reset();
+    ::_exit(idle_quiet ? std::min(frames, 99) : 150 + std::min(frames, 99));
+  }
+  int status = 0;
+  const std::string out = Drain(pty.master, child, status);
+  ASSERT_TRUE(WIFEXITED(status));
+  const int code = WEXITSTATUS(status);
+  EXPECT_LT(code, 150) << "frames were drawn while nothing changed";
+  const int frames = code % 150;
+  EXPECT_GE(frames, 5);   // it did render as state changed ~400 times
+  EXPECT_LE(frames, 16);  // but at most 30 per second: 1 + 12 + slack
+  EXPECT_NE(out.find("ticks"), std::string::npos);
 }
 
 }  // namespace
