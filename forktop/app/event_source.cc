@@ -52,6 +52,11 @@ absl::StatusOr<std::unique_ptr<ReplaySource>> ReplaySource::FromEvents(
       break;
     }
   }
+  src->last_ns_ = src->base_ns_;
+  for (const auto& e : src->events_) {
+    if (e.kind != trace::EventKind::kSnapshot)
+      src->last_ns_ = std::max(src->last_ns_, e.timestamp_ns);
+  }
   src->timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   if (!src->timer_) return ErrnoStatus("timerfd_create", errno);
   src->start_mono_ = MonotonicNowNs();
@@ -65,12 +70,7 @@ uint64_t ReplaySource::ElapsedReplayNs() const {
 }
 
 uint64_t ReplaySource::NowNs() const {
-  if (speed_ == 0) {
-    // Everything is released at once: the clock is the last event's time.
-    uint64_t last = base_ns_;
-    for (const auto& e : events_) last = std::max(last, e.timestamp_ns);
-    return last;
-  }
+  if (speed_ == 0) return last_ns_;  // everything is released at once
   return base_ns_ + ElapsedReplayNs();
 }
 

@@ -55,6 +55,7 @@ class ReplaySource : public EventSource {
   size_t next_ = 0;
   double speed_ = 1.0;
   uint64_t base_ns_ = 0;     // the recorded time replay starts at
+  uint64_t last_ns_ = 0;     // the latest recorded time (the clock at speed 0)
   uint64_t start_mono_ = 0;  // when the replay started (CLOCK_MONOTONIC)
   UniqueFd timer_;
   std::string name_;
