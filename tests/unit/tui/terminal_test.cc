@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -79,8 +80,15 @@ Element QuitOnQ() {
   auto term = TtyTerminal::Open(slave, slave);
   if (!term.ok()) ::_exit(10);
   if (mode == "segv") {
-    volatile int* p = nullptr;
-    *p = 1;  // the crash handler restores, then the process dies by SIGSEGV
+    // A real fault (not null, which UBSan would catch first): the crash handler restores, then
+    // the process dies by SIGSEGV.
+    volatile uintptr_t address = 16;
+    *reinterpret_cast<volatile int*>(address) = 1;
+  }
+  if (mode == "throw") {
+    // An uncaught exception (in a thread, where no test framework catches it):
+    // std::terminate -> abort -> the SIGABRT handler.
+    std::thread([] { throw std::runtime_error("boom"); }).join();
   }
   auto loop = EventLoop::Create();
   if (!loop.ok()) ::_exit(11);
@@ -120,6 +128,18 @@ TEST(TerminalTest, RestoresOnSigterm) {
   const std::string out = Drain(pty.master, child, status);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 42);  // the loop saw SIGTERM through its signalfd
+  EXPECT_NE(out.find(std::string(kRestoreSequence)), std::string::npos);
+  EXPECT_TRUE(Canonical(pty.slave));
+}
+
+TEST(TerminalTest, RestoresOnUncaughtException) {
+  Pty pty;
+  const pid_t child = ::fork();
+  if (child == 0) RunChild(pty.slave, "throw");
+  int status = 0;
+  const std::string out = Drain(pty.master, child, status);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGABRT);
   EXPECT_NE(out.find(std::string(kRestoreSequence)), std::string::npos);
   EXPECT_TRUE(Canonical(pty.slave));
 }
