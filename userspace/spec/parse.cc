@@ -168,7 +168,7 @@ class Parser {
     }
     if (value.is_object() && value.size() == 1) {
       const auto first = value.begin();
-      const std::string tag = first.key();
+      const std::string& tag = first.key();
       const json& payload = first.value();
       const std::string payload_pointer = PointerAppend(pointer, tag);
       if (is_one_of(tag, payloads)) return Tagged{tag, &payload, payload_pointer};
