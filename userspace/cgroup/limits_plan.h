@@ -43,8 +43,9 @@ struct Plan {
   bool v2_move_self = false;
 
   const ResourcePlan& For(Resource r) const;
-  // One line per resource plus the v2 line, e.g. "memory: cgroup v1 (/sys/fs/cgroup/memory/x)".
-  std::vector<std::string> Describe() const;
+  // One line per resource plus the v2 line, e.g.
+  // "memory: cgroup v1 (/sys/fs/cgroup/memory/x/shim-bpf/<run_id>)".
+  std::vector<std::string> Describe(const std::string& run_id = "<run>") const;
   // OK when every limit set in `limits` has a backend; otherwise FailedPrecondition naming the
   // limit's JSON pointer (limits.pointer + "/memory") and why it cannot be enforced.
   absl::Status CheckEnforceable(const spec::Limits& limits) const;

@@ -1,7 +1,8 @@
 // Per-run and per-instance cgroups with resource limits (design.md section 4).
 //
 //   v2:               <own v2 cgroup>/shim-bpf/<run-id>/<entrypoint>/<instance>
-//   v1 (hybrid host): <own cgroup in the memory|pids|cpu hierarchy>/shim-bpf/<run-id>/<entrypoint>/<instance>
+//   v1 (hybrid host): <own cgroup in the memory|pids|cpu
+//   hierarchy>/shim-bpf/<run-id>/<entrypoint>/<instance>
 //
 // The v2 tree always exists: it carries CLONE_INTO_CGROUP, cgroup.kill and the BPF attachments.
 // Limits go to v2 controllers where the host offers them, else to v1 hierarchies (Plan decides).
