@@ -94,6 +94,13 @@ void RemoveStaleRuns(const std::string& base, const std::string& root) {
   for (const std::string& dir : stale) (void)RemoveTree(dir);
 }
 
+// An instance leaf whose processes are gone (the usual case: the supervisor reaped them) is
+// removed by one rmdir; only a busy one takes the kill-and-wait path.
+absl::Status RemoveLeaf(const std::string& dir) {
+  if (rmdir(dir.c_str()) == 0 || errno == ENOENT) return absl::OkStatus();
+  return RemoveTree(dir);
+}
+
 absl::StatusOr<uint64_t> ReadKeyed(const std::string& path, absl::string_view key) {
   ASSIGN_OR_RETURN(std::string content, ReadFileToString(path));
   for (absl::string_view line : absl::StrSplit(content, '\n')) {
@@ -174,10 +181,10 @@ struct InstanceCgroup::State {
     if (removed) return absl::OkStatus();
     removed = true;
     v2_fd.reset();
-    absl::Status status = RemoveTree(v2_path);
+    absl::Status status = RemoveLeaf(v2_path);
     for (InstanceV1& h : v1) {
       h.procs_fd.reset();
-      absl::Status s = RemoveTree(h.dir);
+      absl::Status s = RemoveLeaf(h.dir);
       if (status.ok()) status = s;
     }
     return status;
@@ -266,6 +273,10 @@ struct RunCgroups::State {
   std::set<std::string> entrypoints;  // created in every hierarchy
   bool removed = false;
   std::vector<std::string> created;  // run dirs created so far, for cleanup
+  // Optional memory interface files, looked up once in the run dir (instances inherit them).
+  bool has_swap_max = false;   // v2 memory.swap.max (swap accounting compiled in)
+  bool has_oom_group = false;  // v2 memory.oom.group
+  bool has_memsw = false;      // v1 memory.memsw.limit_in_bytes (swap accounting on)
 
   ~State() { (void)Remove(); }
 
@@ -357,6 +368,12 @@ absl::StatusOr<RunCgroups> RunCgroups::Create(const RunCgroupsOptions& options) 
     RETURN_IF_ERROR(CreateUnderShimDir(h.base, state->run_id, {}));
     state->created.push_back(h.run_dir);
   }
+  if (plan.For(Resource::kMemory).backend == Backend::kV2) {
+    state->has_swap_max = Exists(state->v2_run + "/memory.swap.max");
+    state->has_oom_group = Exists(state->v2_run + "/memory.oom.group");
+  } else if (const RunV1* h = state->V1For(Resource::kMemory)) {
+    state->has_memsw = Exists(h->run_dir + "/memory.memsw.limit_in_bytes");
+  }
   return RunCgroups(std::move(state));
 }
 
@@ -380,12 +397,13 @@ absl::StatusOr<InstanceCgroup> RunCgroups::CreateInstance(const std::string& ent
     return absl::InvalidArgumentError(absl::StrCat(limits.pointer, "/cpu: 0% cannot be enforced"));
   }
 
-  // The v1 hierarchies this instance joins: those carrying a requested limit, and memory always
-  // (its peak usage and OOM kills are reported for every instance).
+  // The v1 hierarchies this instance joins: those carrying a requested limit, and memory unless
+  // told otherwise (its peak usage and OOM kills are reported for every instance).
   const bool v1_memory = s.plan.For(Resource::kMemory).backend == Backend::kV1;
   std::vector<const RunV1*> joined;
   for (const RunV1& h : s.v1) {
-    const bool wanted = (h.resources.count(Resource::kMemory) != 0) ||
+    const bool wanted = (h.resources.count(Resource::kMemory) != 0 &&
+                         (limits.memory_bytes || s.options.track_memory)) ||
                         (limits.pids && h.resources.count(Resource::kPids) != 0) ||
                         (limits.cpu_percent && h.resources.count(Resource::kCpu) != 0);
     if (wanted) joined.push_back(&h);
@@ -420,7 +438,10 @@ absl::StatusOr<InstanceCgroup> RunCgroups::CreateInstance(const std::string& ent
     st->v1.push_back(std::move(v1));
   }
   ASSIGN_OR_RETURN(st->v2_fd, OpenDir(st->v2_path));
-  ASSIGN_OR_RETURN(st->v2_id, CgroupIdOf(st->v2_path));
+  struct stat v2_stat {};
+  // The cgroup id is the kernfs inode number (see CgroupIdOf); fstat spares a path walk.
+  if (fstat(st->v2_fd.get(), &v2_stat) != 0) return ErrnoStatus("stat " + st->v2_path);
+  st->v2_id = static_cast<uint64_t>(v2_stat.st_ino);
   for (InstanceV1& h : st->v1) {
     const std::string procs = h.dir + "/cgroup.procs";
     h.procs_fd.reset(open(procs.c_str(), O_WRONLY | O_CLOEXEC));
@@ -440,15 +461,13 @@ absl::StatusOr<InstanceCgroup> RunCgroups::CreateInstance(const std::string& ent
     if (v2(Resource::kMemory)) {
       RETURN_IF_ERROR(WriteControl(dir, "memory.max", bytes));
       // The limit is on memory, not memory plus swap: no swapping past it.
-      if (Exists(dir + "/memory.swap.max"))
-        RETURN_IF_ERROR(WriteControl(dir, "memory.swap.max", "0"));
+      if (s.has_swap_max) RETURN_IF_ERROR(WriteControl(dir, "memory.swap.max", "0"));
       // An OOM kill takes the whole instance, never leaving it half alive.
-      if (Exists(dir + "/memory.oom.group"))
-        RETURN_IF_ERROR(WriteControl(dir, "memory.oom.group", "1"));
+      if (s.has_oom_group) RETURN_IF_ERROR(WriteControl(dir, "memory.oom.group", "1"));
     } else {
       RETURN_IF_ERROR(WriteControl(dir, "memory.limit_in_bytes", bytes));
       // With swap accounting, bound memory+swap too (it must be >= the memory limit, set after).
-      if (Exists(dir + "/memory.memsw.limit_in_bytes")) {
+      if (s.has_memsw) {
         RETURN_IF_ERROR(WriteControl(dir, "memory.memsw.limit_in_bytes", bytes));
       }
     }

@@ -75,6 +75,10 @@ struct RunCgroupsOptions {
   std::optional<std::string> run_id;
   // Remove run dirs of dead supervisors found beside ours.
   bool remove_stale = true;
+  // On hosts where memory is a v1 controller, put every instance in a v1 memory cgroup even
+  // without a memory limit, so PeakMemoryBytes/OomKilled report for it (costs ~40 us of
+  // mkdir+rmdir per instance here). With v2 memory the v2 dir always counts.
+  bool track_memory = true;
 };
 
 class RunCgroups {

@@ -334,6 +334,40 @@ TEST_F(RunCgroupsTest, InstanceNamesAreCheckedAndDestructionRemovesTheInstance) 
   for (const std::string& d : dirs) EXPECT_FALSE(Exists(d)) << d;
 }
 
+TEST_F(RunCgroupsTest, UnlimitedInstancesStillReportPeakMemoryUnlessTrackingIsOff) {
+  SHIM_REQUIRE_PRIVILEGED();
+  absl::StatusOr<RunCgroups> run = RunCgroups::Create();
+  ASSERT_TRUE(run.ok()) << run.status();
+  absl::StatusOr<InstanceCgroup> inst = run->CreateInstance("ep", "1", spec::Limits{});
+  ASSERT_TRUE(inst.ok()) << inst.status();
+  const pid_t pid = SpawnIn(*inst, [] {
+    char* p = static_cast<char*>(
+        mmap(nullptr, 16 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (p == MAP_FAILED) return 3;
+    memset(p, 1, 16 << 20);
+    return 0;
+  });
+  const int status = WaitStatus(pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::optional<uint64_t> peak = inst->PeakMemoryBytes();
+  ASSERT_TRUE(peak.has_value());
+  EXPECT_GE(*peak, uint64_t{16} << 20);
+  EXPECT_FALSE(inst->OomKilled());
+
+  if (run->plan().For(Resource::kMemory).backend == Backend::kV1) {
+    RunCgroupsOptions options;
+    options.run_id = absl::StrCat(getpid(), "-untracked");
+    options.track_memory = false;
+    absl::StatusOr<RunCgroups> untracked = RunCgroups::Create(options);
+    ASSERT_TRUE(untracked.ok()) << untracked.status();
+    absl::StatusOr<InstanceCgroup> bare = untracked->CreateInstance("ep", "1", spec::Limits{});
+    ASSERT_TRUE(bare.ok()) << bare.status();
+    EXPECT_EQ(bare->dirs().size(), 1u);  // the v2 dir only
+    EXPECT_TRUE(bare->v1_procs_fds().empty());
+    EXPECT_FALSE(bare->PeakMemoryBytes().has_value());
+  }
+}
+
 TEST_F(RunCgroupsTest, DestructionKillsEverythingAndLeavesNoDirs) {
   SHIM_REQUIRE_PRIVILEGED();
   std::vector<std::string> run_dirs;
