@@ -320,7 +320,11 @@ absl::StatusOr<RunCgroups> RunCgroups::Create(const RunCgroupsOptions& options) 
     ASSIGN_OR_RETURN(state->run_id, RunIdFor(getpid(), options.root));
   }
   ASSIGN_OR_RETURN(state->host, DetectHost(options.root));
-  ASSIGN_OR_RETURN(state->plan, PlanLimits(state->host));
+  if (options.plan) {
+    state->plan = *options.plan;
+  } else {
+    ASSIGN_OR_RETURN(state->plan, PlanLimits(state->host));
+  }
   const Plan& plan = state->plan;
 
   // One v1 run dir per hierarchy that carries a planned resource.

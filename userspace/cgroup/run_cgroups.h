@@ -79,6 +79,9 @@ struct RunCgroupsOptions {
   // without a memory limit, so PeakMemoryBytes/OomKilled report for it (costs ~40 us of
   // mkdir+rmdir per instance here). With v2 memory the v2 dir always counts.
   bool track_memory = true;
+  // Use this plan instead of PlanLimits(DetectHost(root)) (tests exercise the v2 move-into-a-leaf
+  // path with it on hosts whose v2 hierarchy has no memory/pids/cpu controllers).
+  std::optional<Plan> plan;
 };
 
 class RunCgroups {

@@ -398,6 +398,98 @@ TEST_F(RunCgroupsTest, DestructionKillsEverythingAndLeavesNoDirs) {
   outliving.reset();
 }
 
+// The v2 path of a modern host, where the supervisor must leave its own cgroup before it can
+// enable controllers for children. This host's v2 hierarchy offers no memory/pids/cpu, so the plan
+// is forced: a child process in a fresh v2 cgroup T runs RunCgroups with v2_move_self set.
+std::string MoveSelfScenario(const std::string& t, const std::string& run_id) {
+  absl::StatusOr<Host> host = DetectHost();
+  if (!host.ok()) return host.status().ToString();
+  if (host->v2->own_dir != t) return "child is not in T but in " + host->v2->own_dir;
+  absl::StatusOr<Plan> plan = PlanLimits(*host);
+  if (!plan.ok()) return plan.status().ToString();
+  if (plan->v2_base != t) return "plan base " + plan->v2_base;
+  plan->v2_move_self = true;
+  RunCgroupsOptions options;
+  options.plan = *plan;
+  const std::string leaf = t + "/shim-bpf/" + run_id + ".supervisor";
+  {
+    absl::StatusOr<RunCgroups> run = RunCgroups::Create(options);
+    if (!run.ok()) return "first Create: " + run.status().ToString();
+    absl::StatusOr<std::vector<pid_t>> in_leaf = CgroupProcs(leaf);
+    if (!in_leaf.ok() || in_leaf->size() != 1 || (*in_leaf)[0] != getpid()) {
+      return "the supervisor did not move into " + leaf;
+    }
+    if (!CgroupProcs(t)->empty()) return "T still holds processes";
+    if (run->v2_path() != t + "/shim-bpf/" + run_id) return "run dir " + run->v2_path();
+    spec::Limits limits;
+    limits.pids = 4;
+    absl::StatusOr<InstanceCgroup> inst = run->CreateInstance("ep", "1", limits);
+    if (!inst.ok()) return "CreateInstance: " + inst.status().ToString();
+  }
+  if (Exists(t + "/shim-bpf/" + run_id)) return "run dir left behind";
+  if (!Exists(leaf)) return "the supervisor's leaf vanished while it is inside";
+  // A second run of the same process starts from its leaf: the base is T again, no second move.
+  absl::StatusOr<Plan> again = PlanLimits(*DetectHost());
+  if (!again.ok()) return again.status().ToString();
+  if (again->v2_base != t || again->v2_move_self) return "second plan base " + again->v2_base;
+  absl::StatusOr<RunCgroups> second = RunCgroups::Create(RunCgroupsOptions{});
+  if (!second.ok()) return "second Create: " + second.status().ToString();
+  if (second->v2_path() != t + "/shim-bpf/" + run_id) return "second run dir " + second->v2_path();
+  return "";
+}
+
+TEST_F(RunCgroupsTest, SupervisorMovesIntoALeafToDelegateV2ControllersAndALaterRunRemovesIt) {
+  SHIM_REQUIRE_PRIVILEGED();
+  absl::StatusOr<Host> host = DetectHost();
+  ASSERT_TRUE(host.ok()) << host.status();
+  const std::string t = absl::StrCat(host->v2->own_dir, "/shim-bpf-move-test-", getpid());
+  ASSERT_EQ(mkdir(t.c_str(), 0755), 0) << t;
+  int report[2];
+  ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+  int go[2];
+  ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    close(report[0]);
+    close(go[1]);
+    char c;
+    if (read(go[0], &c, 1) != 1) _exit(2);
+    const std::string error = MoveSelfScenario(t, *RunIdFor(getpid()));
+    (void)!write(report[1], error.data(), error.size());
+    _exit(error.empty() ? 0 : 1);
+  }
+  close(report[1]);
+  close(go[0]);
+  ASSERT_TRUE(WriteStringToFile(t + "/cgroup.procs", std::to_string(child)).ok());
+  const std::string child_run_id = *RunIdFor(child);
+  ASSERT_EQ(write(go[1], "x", 1), 1);
+  close(go[1]);
+  char buf[4096];
+  const ssize_t n = read(report[0], buf, sizeof(buf));
+  close(report[0]);
+  const int status = WaitStatus(child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+
+  // The dead supervisor's leaf is stale now; a run based at T removes it.
+  const std::string leaf = t + "/shim-bpf/" + child_run_id + ".supervisor";
+  EXPECT_TRUE(Exists(leaf));
+  absl::StatusOr<Plan> plan = PlanLimits(*host);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  plan->v2_base = t;
+  plan->v2_base_is_root = false;
+  RunCgroupsOptions options;
+  options.plan = *plan;
+  options.run_id = absl::StrCat(getpid(), "-move-test");
+  {
+    absl::StatusOr<RunCgroups> run = RunCgroups::Create(options);
+    ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_FALSE(Exists(leaf));
+  }
+  EXPECT_FALSE(Exists(t + "/shim-bpf"));
+  EXPECT_TRUE(RemoveTree(t).ok());
+}
+
 TEST_F(RunCgroupsTest, CreateRemovesRunsOfDeadSupervisorsOnly) {
   SHIM_REQUIRE_PRIVILEGED();
   absl::StatusOr<Host> host = DetectHost();
