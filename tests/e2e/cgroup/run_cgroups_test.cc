@@ -524,6 +524,18 @@ TEST_F(RunCgroupsTest, CreateRemovesRunsOfDeadSupervisorsOnly) {
     _exit(0);
   }
   ASSERT_TRUE(WriteStringToFile(stale_v2_instance + "/cgroup.procs", std::to_string(orphan)).ok());
+  // And one only in a v1 instance dir (no cgroup.kill there: killed through its pidfd).
+  pid_t v1_orphan = -1;
+  if (bases.size() > 1) {
+    v1_orphan = fork();
+    if (v1_orphan == 0) {
+      pause();
+      _exit(0);
+    }
+    ASSERT_TRUE(WriteStringToFile(bases[1] + "/shim-bpf/" + stale + "/ep/1/cgroup.procs",
+                                  std::to_string(v1_orphan))
+                    .ok());
+  }
 
   RunCgroupsOptions options;
   options.run_id = absl::StrCat(getpid(), "-0");  // stale-looking by design; it is ours
@@ -532,6 +544,10 @@ TEST_F(RunCgroupsTest, CreateRemovesRunsOfDeadSupervisorsOnly) {
     ASSERT_TRUE(run.ok()) << run.status();
     const int status = WaitStatus(orphan);
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    if (v1_orphan > 0) {
+      const int v1_status = WaitStatus(v1_orphan);
+      EXPECT_TRUE(WIFSIGNALED(v1_status) && WTERMSIG(v1_status) == SIGKILL);
+    }
     for (const std::string& base : bases) {
       EXPECT_FALSE(Exists(base + "/shim-bpf/" + stale)) << base;
       EXPECT_TRUE(Exists(base + "/shim-bpf/" + live)) << base;
