@@ -60,6 +60,7 @@ absl::Status EnableControllers(const std::string& dir,
                                const std::vector<std::string>& controllers) {
   if (controllers.empty()) return absl::OkStatus();
   std::vector<std::string> plus;
+  plus.reserve(controllers.size());
   for (const std::string& c : controllers) plus.push_back("+" + c);
   return WriteControl(dir, "cgroup.subtree_control", absl::StrJoin(plus, " "));
 }
