@@ -39,12 +39,12 @@ bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 // Starts `body` in a child that joined `inst` before running it: via clone3(CLONE_INTO_CGROUP)
 // for v2 (or by writing "0" to the v2 cgroup.procs when `clone_into` is false) and by writing
 // "0" into each v1 cgroup.procs fd, as the void does before exec.
-pid_t SpawnIn(const InstanceCgroup& inst, const std::function<int()>& body,
-              bool clone_into = true) {
+pid_t SpawnIn(const InstanceCgroup& inst, const std::function<int()>& body, bool clone_into = true,
+              uint64_t extra_flags = 0) {
   pid_t pid;
   if (clone_into) {
     clone_args args{};
-    args.flags = CLONE_INTO_CGROUP;
+    args.flags = CLONE_INTO_CGROUP | extra_flags;
     args.exit_signal = SIGCHLD;
     args.cgroup = static_cast<uint64_t>(inst.v2_dir_fd());
     pid = static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof(args)));
@@ -296,6 +296,37 @@ TEST_F(RunCgroupsTest, KillKillsEveryProcessOfTheInstanceOnly) {
   ASSERT_TRUE(b->Kill().ok());
   const int status_b = WaitStatus(pb);
   EXPECT_TRUE(WIFSIGNALED(status_b) && WTERMSIG(status_b) == SIGKILL);
+}
+
+// The void clones into fresh user/pid/cgroup namespaces and only then writes the v1 fds: the
+// supervisor-opened fds must still work from there (the kernel checks the opener's credentials).
+TEST_F(RunCgroupsTest, ChildInNewNamespacesJoinsV1ThroughTheSupervisorsFds) {
+  SHIM_REQUIRE_PRIVILEGED();
+  absl::StatusOr<RunCgroups> run = RunCgroups::Create();
+  ASSERT_TRUE(run.ok()) << run.status();
+  spec::Limits limits;
+  limits.memory_bytes = 64 << 20;
+  limits.pids = 8;
+  absl::StatusOr<InstanceCgroup> inst = run->CreateInstance("ns", "1", limits);
+  ASSERT_TRUE(inst.ok()) << inst.status();
+  const pid_t pid = SpawnIn(
+      *inst,
+      [] {
+        pause();
+        return 0;
+      },
+      /*clone_into=*/true, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWNS);
+  ASSERT_GT(pid, 0) << strerror(errno);
+  for (const std::string& d : inst->dirs()) {
+    for (int i = 0; i < 1000 && CgroupProcs(d)->empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_THAT(*CgroupProcs(d), ::testing::ElementsAre(pid)) << d;
+  }
+  ASSERT_TRUE(inst->Kill().ok());
+  const int status = WaitStatus(pid);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "exit " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
 TEST_F(RunCgroupsTest, InstanceNamesAreCheckedAndDestructionRemovesTheInstance) {
