@@ -369,10 +369,27 @@ absl::StatusOr<RunCgroups> RunCgroups::Create(const RunCgroupsOptions& options) 
   RETURN_IF_ERROR(EnableControllers(state->v2_run, plan.v2_controllers));
   ASSIGN_OR_RETURN(state->v2_fd, OpenDir(state->v2_run));
   ASSIGN_OR_RETURN(state->v2_id, CgroupIdOf(state->v2_run));
-  for (const RunV1& h : state->v1) {
-    RETURN_IF_ERROR(CreateUnderShimDir(h.base, state->run_id, {}));
-    state->created.push_back(h.run_dir);
+  // A v1 hierarchy we cannot create in (read-only mount, no permission) makes its resources
+  // unavailable instead of failing the run: a spec that limits them is refused by
+  // CheckEnforceable with this reason, one that does not still runs.
+  std::vector<RunV1> usable;
+  for (RunV1& h : state->v1) {
+    absl::Status created = CreateUnderShimDir(h.base, state->run_id, {});
+    if (created.ok()) {
+      state->created.push_back(h.run_dir);
+      usable.push_back(std::move(h));
+      continue;
+    }
+    for (ResourcePlan& p : state->plan.resources) {
+      if (h.resources.count(p.resource) == 0) continue;
+      p.backend = Backend::kNone;
+      p.unavailable_reason =
+          absl::StrCat("the cgroup v1 ", ResourceName(p.resource), " hierarchy at ", h.base,
+                       " is not usable: ", created.message());
+      p.base_dir.clear();
+    }
   }
+  state->v1 = std::move(usable);
   if (plan.For(Resource::kMemory).backend == Backend::kV2) {
     state->has_swap_max = Exists(state->v2_run + "/memory.swap.max");
     state->has_oom_group = Exists(state->v2_run + "/memory.oom.group");

@@ -329,6 +329,31 @@ TEST_F(RunCgroupsTest, ChildInNewNamespacesJoinsV1ThroughTheSupervisorsFds) {
       << "exit " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
+// Triggered entrypoints may start instances from several threads.
+TEST_F(RunCgroupsTest, ConcurrentCreateInstanceIsSafe) {
+  SHIM_REQUIRE_PRIVILEGED();
+  absl::StatusOr<RunCgroups> run = RunCgroups::Create();
+  ASSERT_TRUE(run.ok()) << run.status();
+  spec::Limits limits;
+  limits.memory_bytes = 16 << 20;
+  limits.pids = 4;
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        // Each thread uses a fresh entrypoint now and then, racing on its creation too.
+        const std::string ep = absl::StrCat("ep", i % 5);
+        absl::StatusOr<InstanceCgroup> inst =
+            run->CreateInstance(ep, absl::StrCat(t, "-", i), limits);
+        if (!inst.ok() || !inst->Remove().ok()) ++failures[t];
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
+}
+
 TEST_F(RunCgroupsTest, InstanceNamesAreCheckedAndDestructionRemovesTheInstance) {
   SHIM_REQUIRE_PRIVILEGED();
   absl::StatusOr<RunCgroups> run = RunCgroups::Create();

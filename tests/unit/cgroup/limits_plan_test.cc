@@ -253,6 +253,48 @@ TEST(PlanTest, NoCgroup2MountIsAClearError) {
   EXPECT_THAT(plan.status().message(), HasSubstr("no cgroup2 filesystem"));
 }
 
+// RunCgroups on a fake tree (plain directories): a v1 hierarchy it cannot create in makes only
+// its resources unavailable, with the reason, instead of failing runs that do not limit them.
+TEST(RunCgroupsFakeTest, UnusableV1HierarchyMakesItsLimitUnenforceableNotTheRunFail) {
+  FakeRoot fs;
+  fs.Write("/proc/self/mountinfo", kHybridMountinfo);
+  fs.Write("/proc/self/cgroup", kHybridCgroup);
+  fs.V2Dir("/sys/fs/cgroup/unified", "hugetlb", "", "1\n");
+  fs.Mkdir("/sys/fs/cgroup/pids");
+  fs.Mkdir("/sys/fs/cgroup/cpu");
+  // /sys/fs/cgroup/memory/process_api/abc is missing: nothing can be created there.
+  RunCgroupsOptions options;
+  options.root = fs.root();
+  options.run_id = "1-2";
+  {
+    absl::StatusOr<RunCgroups> run = RunCgroups::Create(options);
+    ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_EQ(run->plan().For(Resource::kMemory).backend, Backend::kNone);
+    EXPECT_EQ(run->plan().For(Resource::kPids).backend, Backend::kV1);
+    EXPECT_THAT(run->Describe()[1],
+                HasSubstr("memory: not available (the cgroup v1 memory hierarchy at " + fs.root() +
+                          "/sys/fs/cgroup/memory/process_api/abc is not usable: create cgroup"));
+    absl::Status s = run->CheckEnforceable(AllLimits());
+    EXPECT_THAT(s.message(), HasSubstr("/entrypoints/worker/limits/memory: cannot be enforced"));
+    EXPECT_THAT(s.message(), ::testing::Not(HasSubstr("limits/pids")));
+    EXPECT_THAT(run->run_dirs(), ElementsAre(fs.root() + "/sys/fs/cgroup/unified/shim-bpf/1-2",
+                                             fs.root() + "/sys/fs/cgroup/pids/shim-bpf/1-2",
+                                             fs.root() + "/sys/fs/cgroup/cpu/shim-bpf/1-2"));
+    // An instance without limits joins only v2 (memory is not tracked where it is unavailable).
+    absl::StatusOr<InstanceCgroup> inst = run->CreateInstance("ep", "1", spec::Limits{});
+    ASSERT_TRUE(inst.ok()) << inst.status();
+    EXPECT_THAT(inst->dirs(), ElementsAre(fs.root() + "/sys/fs/cgroup/unified/shim-bpf/1-2/ep/1"));
+    EXPECT_FALSE(inst->PeakMemoryBytes().has_value());
+    spec::Limits memory;
+    memory.memory_bytes = 1 << 20;
+    memory.pointer = "/entrypoints/ep/limits";
+    EXPECT_EQ(run->CreateInstance("ep", "2", memory).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  EXPECT_FALSE(std::filesystem::exists(fs.root() + "/sys/fs/cgroup/unified/shim-bpf"));
+  EXPECT_FALSE(std::filesystem::exists(fs.root() + "/sys/fs/cgroup/pids/shim-bpf"));
+}
+
 TEST(RunIdTest, StaleNamesAreThoseOfGoneOrDifferentProcesses) {
   FakeRoot fs;
   // comm may contain ") " and spaces; the start time is field 22.
