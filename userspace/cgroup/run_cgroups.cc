@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -169,6 +170,7 @@ struct InstanceV1 {
 };
 
 struct InstanceCgroup::State {
+  std::string name;
   std::string v2_path;
   UniqueFd v2_fd;
   uint64_t v2_id = 0;
@@ -207,6 +209,7 @@ std::vector<int> InstanceCgroup::v1_procs_fds() const {
 
 uint64_t InstanceCgroup::v2_id() const { return state_->v2_id; }
 const std::string& InstanceCgroup::v2_path() const { return state_->v2_path; }
+const std::string& InstanceCgroup::name() const { return state_->name; }
 
 std::vector<std::string> InstanceCgroup::dirs() const {
   std::vector<std::string> out{state_->v2_path};
@@ -272,6 +275,12 @@ struct RunCgroups::State {
   std::vector<RunV1> v1;
   std::mutex mu;
   std::set<std::string> entrypoints;  // created in every hierarchy
+  struct Spares {
+    spec::Limits limits;  // what the spares were made with
+    uint64_t next = 0;    // the counter naming NextInstance/Prepare instances
+    std::deque<InstanceCgroup> ready;
+  };
+  std::map<std::string, Spares> spares;  // by entrypoint, guarded by mu
   bool removed = false;
   std::vector<std::string> created;  // run dirs created so far, for cleanup
   // Optional memory interface files, looked up once in the run dir (instances inherit them).
@@ -445,6 +454,7 @@ absl::StatusOr<InstanceCgroup> RunCgroups::CreateInstance(const std::string& ent
   }
 
   auto st = std::make_unique<InstanceCgroup::State>();
+  st->name = instance;
   st->v2_path = absl::StrCat(s.v2_run, "/", entrypoint, "/", instance);
   if (mkdir(st->v2_path.c_str(), 0755) != 0) {
     st->removed = true;  // not ours: never remove an existing instance dir
@@ -509,6 +519,61 @@ absl::StatusOr<InstanceCgroup> RunCgroups::CreateInstance(const std::string& ent
     }
   }
   return InstanceCgroup(std::move(st));
+}
+
+namespace {
+
+bool SameLimits(const spec::Limits& a, const spec::Limits& b) {
+  return a.memory_bytes == b.memory_bytes && a.pids == b.pids && a.cpu_percent == b.cpu_percent;
+}
+
+}  // namespace
+
+absl::Status RunCgroups::Prepare(const std::string& entrypoint, const spec::Limits& limits,
+                                 size_t count) {
+  State& s = *state_;
+  while (true) {
+    std::string name;
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      State::Spares& spares = s.spares[entrypoint];
+      if (!SameLimits(spares.limits, limits)) {
+        spares.ready.clear();  // made for other limits: removed now
+        spares.limits = limits;
+      }
+      if (spares.ready.size() >= count) return absl::OkStatus();
+      name = std::to_string(spares.next++);
+    }
+    absl::StatusOr<InstanceCgroup> inst = CreateInstance(entrypoint, name, limits);
+    if (!inst.ok()) {
+      if (absl::IsAlreadyExists(inst.status())) continue;  // a caller-chosen name: skip it
+      return inst.status();
+    }
+    std::lock_guard<std::mutex> lock(s.mu);
+    State::Spares& spares = s.spares[entrypoint];
+    if (SameLimits(spares.limits, limits)) spares.ready.push_back(std::move(*inst));
+  }
+}
+
+absl::StatusOr<InstanceCgroup> RunCgroups::NextInstance(const std::string& entrypoint,
+                                                        const spec::Limits& limits) {
+  State& s = *state_;
+  while (true) {
+    std::string name;
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      State::Spares& spares = s.spares[entrypoint];
+      if (SameLimits(spares.limits, limits) && !spares.ready.empty()) {
+        // Oldest first, so instance names follow the order of the spawns.
+        InstanceCgroup inst = std::move(spares.ready.front());
+        spares.ready.pop_front();
+        return inst;
+      }
+      name = std::to_string(spares.next++);
+    }
+    absl::StatusOr<InstanceCgroup> inst = CreateInstance(entrypoint, name, limits);
+    if (inst.ok() || !absl::IsAlreadyExists(inst.status())) return inst;
+  }
 }
 
 const std::string& RunCgroups::run_id() const { return state_->run_id; }

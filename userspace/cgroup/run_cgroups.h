@@ -46,6 +46,8 @@ class InstanceCgroup {
   std::vector<int> v1_procs_fds() const;
   uint64_t v2_id() const;
   const std::string& v2_path() const;
+  // The instance name (the last path component).
+  const std::string& name() const;
   // Every directory of this instance (v2 first), for messages and tests.
   std::vector<std::string> dirs() const;
 
@@ -108,6 +110,15 @@ class RunCgroups {
   absl::StatusOr<InstanceCgroup> CreateInstance(const std::string& entrypoint,
                                                 const std::string& instance,
                                                 const spec::Limits& limits);
+
+  // The warm path: instances named by a per-entrypoint counter ("0", "1", ...), created ahead of
+  // time so that taking one costs no mkdir. Prepare tops the entrypoint's spares up to `count`
+  // (call it when idle, e.g. right after a spawn); NextInstance hands out a spare made with equal
+  // limits, or creates one on the spot. Don't mix with CreateInstance names that are numbers.
+  // Unused spares are removed with the run. Thread-safe.
+  absl::Status Prepare(const std::string& entrypoint, const spec::Limits& limits, size_t count);
+  absl::StatusOr<InstanceCgroup> NextInstance(const std::string& entrypoint,
+                                              const spec::Limits& limits);
 
   const std::string& run_id() const;
   const Plan& plan() const;

@@ -329,6 +329,49 @@ TEST_F(RunCgroupsTest, ChildInNewNamespacesJoinsV1ThroughTheSupervisorsFds) {
       << "exit " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
+TEST_F(RunCgroupsTest, PreparedInstancesAreHandedOutInOrderWithTheirLimits) {
+  SHIM_REQUIRE_PRIVILEGED();
+  absl::StatusOr<RunCgroups> run = RunCgroups::Create();
+  ASSERT_TRUE(run.ok()) << run.status();
+  spec::Limits limits;
+  limits.pids = 5;
+  limits.memory_bytes = 32 << 20;
+  // A caller-named instance "1" already exists: the counter skips it.
+  absl::StatusOr<InstanceCgroup> manual = run->CreateInstance("ep", "1", limits);
+  ASSERT_TRUE(manual.ok()) << manual.status();
+  ASSERT_TRUE(run->Prepare("ep", limits, 3).ok());
+  const std::string ep_dir = run->v2_path() + "/ep/";
+  for (const char* name : {"0", "2", "3"}) EXPECT_TRUE(Exists(ep_dir + name)) << name;
+  EXPECT_FALSE(Exists(ep_dir + "4"));
+
+  absl::StatusOr<InstanceCgroup> first = run->NextInstance("ep", limits);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->name(), "0");
+  EXPECT_EQ(*ReadFileToString(InstanceDirFor(*run, *first, Resource::kPids) + "/pids.max"), "5\n");
+  // It works like any instance: a process joins it and is limited.
+  const pid_t pid = SpawnIn(*first, [] { return 7; });
+  const int status = WaitStatus(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+  EXPECT_TRUE(first->PeakMemoryBytes().has_value());
+
+  ASSERT_TRUE(run->Prepare("ep", limits, 3).ok());  // tops up with "4"
+  EXPECT_TRUE(Exists(ep_dir + "4"));
+  EXPECT_EQ(run->NextInstance("ep", limits)->name(), "2");
+
+  // Other limits never get a spare made for different ones.
+  spec::Limits other;
+  other.pids = 6;
+  absl::StatusOr<InstanceCgroup> fresh = run->NextInstance("ep", other);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(fresh->name(), "5");
+  EXPECT_EQ(*ReadFileToString(InstanceDirFor(*run, *fresh, Resource::kPids) + "/pids.max"), "6\n");
+  // Preparing for other limits drops the old spares ("3" and "4").
+  ASSERT_TRUE(run->Prepare("ep", other, 1).ok());
+  EXPECT_FALSE(Exists(ep_dir + "3"));
+  EXPECT_FALSE(Exists(ep_dir + "4"));
+  EXPECT_TRUE(Exists(ep_dir + "6"));
+}
+
 // Triggered entrypoints may start instances from several threads.
 TEST_F(RunCgroupsTest, ConcurrentCreateInstanceIsSafe) {
   SHIM_REQUIRE_PRIVILEGED();
