@@ -28,6 +28,10 @@ struct VoidOptions {
   gid_t host_gid = 65534;
   // Hostname of a void whose spec has no Hostname grant (the host's name is never shown).
   std::string default_hostname = "void";
+  // Relative Filesystem host paths resolve against this folder (the spec's); empty: the cwd.
+  std::string base_dir;
+  // Refuse to spawn when the kernel has no Landlock (it is defence in depth behind the mounts).
+  bool require_landlock = true;
 };
 
 struct SpawnRequest {
@@ -53,7 +57,7 @@ class PreparedVoid {
   // and (without a network grant) creates the shared empty network namespace. Needs the
   // supervisor's privileges (root, or CAP_SYS_ADMIN) for the network namespace.
   static absl::StatusOr<std::unique_ptr<PreparedVoid>> Prepare(const spec::Entrypoint& entrypoint,
-                                                                const VoidOptions& options = {});
+                                                               const VoidOptions& options = {});
 
   // Starts one instance. Returns once the child has called execve (or stopped itself before it,
   // with debug_stop), or an error naming the failed step and errno, e.g.
