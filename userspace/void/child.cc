@@ -47,15 +47,18 @@ Result Fail(const char* step, int index = -1) { return Result{step, errno, index
 
 // --- steps, in recipe order --------------------------------------------------------------------
 
-// The supervisor may block or ignore signals (signalfd); a void starts with the defaults.
+// The supervisor may catch, block or ignore signals (signalfd); a void starts with the defaults.
+// The parent blocks every signal around clone, so no handler of the supervisor can run here
+// (where, with shared memory, it would run on the supervisor's data) before this reset.
 Result ResetSignals() {
   struct sigaction dfl = {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     struct sigaction old;
-    if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
+    if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler != SIG_DFL) {
       sigaction(sig, &dfl, nullptr);
+    }
   }
   sigset_t none;
   sigemptyset(&none);
@@ -341,6 +344,45 @@ Result DebugStop(const ChildContext& c, int report_fd, int go_fd) {
 }
 
 }  // namespace
+
+namespace {
+[[noreturn]] void RunChildTrampoline(const ChildContext* c) { RunChild(*c); }
+}  // namespace
+
+long Clone3RunChild(struct clone_args* args, const ChildContext* context) {
+#if defined(__x86_64__)
+  // The kernel starts the child on args->stack (when given) with the parent's registers: r12 and
+  // r13 carry the function and its argument across, the child never returns into this frame.
+  long ret;
+  register auto* fn asm("r12") = &RunChildTrampoline;
+  register const ChildContext* arg asm("r13") = context;
+  asm volatile(
+      "syscall\n\t"
+      "test %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xor %%ebp, %%ebp\n\t"
+      "mov %%r13, %%rdi\n\t"
+      "call *%%r12\n\t"
+      "ud2\n\t"
+      "1:\n\t"
+      : "=a"(ret)
+      : "a"(static_cast<long>(SYS_clone3)), "D"(args), "S"(sizeof(*args)), "r"(fn), "r"(arg)
+      : "rcx", "r11", "memory");
+  if (ret < 0) {
+    errno = static_cast<int>(-ret);
+    return -1;
+  }
+  return ret;
+#else
+  if (args->flags & CLONE_VM) {
+    errno = EINVAL;
+    return -1;
+  }
+  long pid = syscall(SYS_clone3, args, sizeof(*args));
+  if (pid == 0) RunChild(*context);
+  return pid;
+#endif
+}
 
 void RunChild(const ChildContext& c) {
   int report_fd = c.report_write;

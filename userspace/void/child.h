@@ -3,6 +3,8 @@
 // by the parent before clone. A failed step is written to the report pipe as a ChildReport.
 #pragma once
 
+#include <linux/sched.h>
+
 #include <cstdint>
 
 #include "void/plan.h"
@@ -32,5 +34,17 @@ struct ChildContext {
 };
 
 [[noreturn]] void RunChild(const ChildContext& context);
+
+// clone3 that runs `RunChild(*context)` in the child on `args->stack` (which must be set when
+// args->flags has CLONE_VM). Returns the child's pid in the parent, -1 with errno on failure.
+// x86_64 only (the child must switch stacks before it touches memory); elsewhere
+// kCanShareMemory is false and callers clone without CLONE_VM.
+long Clone3RunChild(struct clone_args* args, const ChildContext* context);
+
+#if defined(__x86_64__)
+inline constexpr bool kCanShareMemory = true;
+#else
+inline constexpr bool kCanShareMemory = false;
+#endif
 
 }  // namespace shim::sandbox

@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -106,6 +108,33 @@ absl::StatusOr<int> CapLastCap() {
   }
   return value;
 }
+
+// The child's stack while it shares the supervisor's memory (CLONE_VM), with a guard page below.
+class ChildStack {
+ public:
+  ChildStack() = default;
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+  ~ChildStack() {
+    if (mapping_ != MAP_FAILED) munmap(mapping_, kGuard + kSize);
+  }
+  absl::Status Allocate() {
+    mapping_ = mmap(nullptr, kGuard + kSize, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (mapping_ == MAP_FAILED) return ErrnoStatus("void step 'child_stack' failed");
+    if (mprotect(mapping_, kGuard, PROT_NONE) != 0) {
+      return ErrnoStatus("void step 'child_stack' failed");
+    }
+    return absl::OkStatus();
+  }
+  void* base() const { return static_cast<char*>(mapping_) + kGuard; }
+  size_t size() const { return kSize; }
+
+ private:
+  static constexpr size_t kGuard = 4096;
+  static constexpr size_t kSize = 256 * 1024;
+  void* mapping_ = MAP_FAILED;
+};
 
 std::string StepError(const PreparedVoid::Plan& plan, const ChildReport& report) {
   std::string step(report.step, strnlen(report.step, sizeof report.step));
@@ -317,9 +346,22 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   }
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) RunChild(context);  // never returns
+  // Sharing memory until execve spares copying the supervisor's page tables (the biggest part of
+  // a fork). Not with debug_stop: a stopped child would still be using the stack freed below.
+  ChildStack stack;
+  if (kCanShareMemory && plan.options.share_memory_until_exec && !request.debug_stop) {
+    RETURN_IF_ERROR(stack.Allocate());
+    args.flags |= CLONE_VM;
+    args.stack = reinterpret_cast<uint64_t>(stack.base());
+    args.stack_size = stack.size();
+  }
+  // No supervisor signal handler may run in the child before it resets them (see ResetSignals).
+  sigset_t all, old_mask;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old_mask);
+  long pid = Clone3RunChild(&args, &context);
   int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   if (original_netns && setns(original_netns.get(), CLONE_NEWNET) != 0) {
     perror("shim-bpf: cannot return to the supervisor's network namespace");
     abort();

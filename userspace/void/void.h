@@ -32,6 +32,10 @@ struct VoidOptions {
   std::string base_dir;
   // Refuse to spawn when the kernel has no Landlock (it is defence in depth behind the mounts).
   bool require_landlock = true;
+  // Until its execve the child shares the supervisor's memory (CLONE_VM, like vfork but without
+  // suspending the caller), sparing the page-table copy of a fork. x86_64 only; ignored with
+  // debug_stop. Off: plain fork semantics.
+  bool share_memory_until_exec = true;
 };
 
 struct SpawnRequest {
