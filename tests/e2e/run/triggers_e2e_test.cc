@@ -23,6 +23,7 @@ namespace shim::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kShim = BuiltBinary("shim-bpf");
 
@@ -185,6 +186,107 @@ TEST(TriggersE2e, EchoUnderConcurrentLoadEchoesEveryByte) {
   EXPECT_EQ(spawns.size(), static_cast<size_t>(kClients * kPerClient + 1));
   EXPECT_EQ(PidsOf(spawns).size(), spawns.size());
   EXPECT_EQ(EventsOf(events, "exit", "request_handler").size(), spawns.size());
+}
+
+TEST(TriggersE2e, ConcurrencyBoundsInFlightHandlersAndTheRestWait) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(R"(
+      "send": {"args": ["BinaryName", "Entrypoint", {"Pipe": {"Tx": "p"}}, "Trailing"]},
+      "sleep": {"trigger": {"Pipe": "p"}, "args": ["BinaryName", "Entrypoint", "Trigger"],
+                "limits": {"concurrency": 2}})");
+  // Eight messages "150": each handler sleeps 150 ms, two at a time.
+  std::vector<std::string> argv = {kShim, "run", "-q", spec, "--events", dir.events_path(), "--"};
+  for (int i = 0; i < 8; ++i) argv.push_back("150");
+  CommandResult r = RunCommand(argv);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int in_flight = 0;
+  int most = 0;
+  int spawned = 0;
+  for (const nlohmann::json& e : dir.Events()) {
+    if (e.value("entrypoint", "") != "sleep") continue;
+    if (e["event"] == "spawn") {
+      most = std::max(most, ++in_flight);
+      ++spawned;
+    }
+    if (e["event"] == "exit") --in_flight;
+  }
+  EXPECT_EQ(spawned, 8) << "every request is served, none dropped";
+  EXPECT_EQ(most, 2);
+}
+
+TEST(TriggersE2e, AHandlerPastItsTimeoutIsKilledAndTheOthersAreServed) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(R"(
+      "send": {"args": ["BinaryName", "Entrypoint", {"Pipe": {"Tx": "p"}}, "Trailing"]},
+      "sleep": {"trigger": {"Pipe": "p"}, "args": ["BinaryName", "Entrypoint", "Trigger"],
+                "limits": {"timeout": "300ms", "concurrency": 4}})");
+  CommandResult r = RunCommand(
+      {kShim, "run", "-q", spec, "--events", dir.events_path(), "--", "60000", "1", "2", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int timed_out = 0;
+  int clean = 0;
+  for (const nlohmann::json& e : EventsOf(dir.Events(), "exit", "sleep")) {
+    if (e.value("timed_out", false)) ++timed_out;
+    if (e.value("exit_code", -1) == 0) ++clean;
+  }
+  EXPECT_EQ(timed_out, 1);
+  EXPECT_EQ(clean, 3);
+}
+
+TEST(TriggersE2e, TriggerOnAChannelWithoutWriterIsRejectedByRun) {
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(
+      R"("handler": {"trigger": {"FileSocket": "nobody"}, "args": ["BinaryName", "Trigger"]})");
+  CommandResult r = RunCommand({kShim, "run", spec});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("/entrypoints/handler/trigger: error: FileSocket \"nobody\" has a "
+                               "reader but no writer"));
+}
+
+TEST(TriggersE2e, TcpListenerOnIpv6) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  const int port = FreeLoopbackPort();
+  const std::string spec_path = dir.path() + "/echo6.json";
+  std::ofstream(spec_path) << R"({"binary": ")" << BuiltBinary("examples/echo/echo")
+                           << R"(", "entrypoints": {
+      "connection_listener": {"args": ["BinaryName", "Entrypoint",
+          {"TcpListener": {"addr": "[::1]:)" << port << R"("}}, {"FileSocket": {"Tx": "c"}}]},
+      "request_handler": {"trigger": {"FileSocket": "c"},
+                          "args": ["BinaryName", "Entrypoint", "Trigger"]}}})";
+  BackgroundProcess run({kShim, "run", "-q", spec_path, "--grace", "1s"});
+  std::string reply;
+  WaitUntil([&] {
+    CommandResult r = RunCommand({"socat", "-t2", "-", "TCP6:[::1]:" + std::to_string(port)},
+                                 "over ipv6\n", std::chrono::seconds(5));
+    reply = r.out;
+    return reply == "over ipv6\n";
+  });
+  EXPECT_EQ(reply, "over ipv6\n") << run.Err();
+  run.Signal(SIGTERM);
+  EXPECT_EQ(run.Wait(std::chrono::seconds(10)), 0);
+}
+
+TEST(TriggersE2e, FilesExampleReadsOneFolderAndWritesAnother) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  // A private copy of the example, so runs do not share out/.
+  const std::string copy = dir.path() + "/files";
+  ASSERT_EQ(RunCommand({"cp", "-r", BuiltBinary("examples/files"), copy}).exit_code, 0);
+  ASSERT_EQ(RunCommand({"sh", "-c", "rm -f " + copy + "/out/* && chmod 0777 " + copy + "/out"})
+                .exit_code,
+            0);
+  CommandResult r = RunCommand({kShim, "run", "-q", copy + "/spec.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("lister: sent 3 names"));
+  EXPECT_EQ(ReadFileOrEmpty(copy + "/out/one.txt"), "VOIDS SEE ONLY WHAT THE SPEC GRANTS.\n");
+  EXPECT_EQ(ReadFileOrEmpty(copy + "/out/two.txt"),
+            "EACH FILE IS CONVERTED BY ITS OWN PROCESS.\n");
+  EXPECT_EQ(ReadFileOrEmpty(copy + "/in/one.txt"), "Voids see only what the spec grants.\n")
+      << "the read-only grant was modified";
+  EXPECT_THAT(r.err, Not(HasSubstr("ALLOWED")));
 }
 
 }  // namespace
