@@ -36,6 +36,11 @@ struct VoidOptions {
   // suspending the caller), sparing the page-table copy of a fork. x86_64 only; ignored with
   // debug_stop. Off: plain fork semantics.
   bool share_memory_until_exec = true;
+  // Build the void's root once, in a template mount namespace that every instance copies, instead
+  // of once per instance. Grants are then resolved at Prepare. Ignored with Procfs. Spawn then
+  // gives its calling thread a private filesystem context (unshare(CLONE_FS)): its cwd and umask
+  // stop following chdir/umask calls made by other threads.
+  bool mount_template = true;
 };
 
 struct SpawnRequest {

@@ -138,7 +138,11 @@ TEST(VoidE2e, HostnameAndDomainNameAreTheVoidsOwn) {
   SHIM_REQUIRE_PRIVILEGED();
   struct utsname before;
   uname(&before);
-  auto plain = PrepareOrDie(MakeEntrypoint(ESCAPE_PROBE));
+  // Fork semantics (no shared memory) and per-instance mounts work the same.
+  VoidOptions fork_mode;
+  fork_mode.share_memory_until_exec = false;
+  fork_mode.mount_template = false;
+  auto plain = PrepareOrDie(MakeEntrypoint(ESCAPE_PROBE), fork_mode);
   ASSERT_NE(plain, nullptr);
   absl::StatusOr<VoidRun> r = RunVoid(*plain, {"probe", "hostname"});
   ASSERT_TRUE(r.ok()) << r.status();
@@ -195,6 +199,29 @@ TEST(VoidE2e, GrantsAreReadOnlyUnlessAskedForWrites) {
   EXPECT_EQ(r->exit_code, EROFS);
 }
 
+TEST(VoidE2e, TemplateBindsGrantsOnceAtPrepare) {
+  SHIM_REQUIRE_PRIVILEGED();
+  TempDir dir;
+  std::string data = dir.path() + "/data";
+  ASSERT_EQ(mkdir(data.c_str(), 0755), 0);
+  std::ofstream(data + "/file") << "at prepare\n";
+  auto v = PrepareOrDie(MakeEntrypoint(ESCAPE_PROBE, {Grant(data, "/data")}));
+  ASSERT_NE(v, nullptr);
+  // The supervisor's own cwd survives the mount-namespace switch around each clone.
+  char before[4096], after[4096];
+  ASSERT_NE(getcwd(before, sizeof before), nullptr);
+  absl::StatusOr<VoidRun> r = RunVoid(*v, {"probe", "read", "/data/file"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "at prepare\n");
+  ASSERT_NE(getcwd(after, sizeof after), nullptr);
+  EXPECT_STREQ(before, after);
+  // Later changes inside a granted directory are visible (it is a bind, not a copy).
+  std::ofstream(data + "/later") << "later\n";
+  r = RunVoid(*v, {"probe", "read", "/data/later"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "later\n");
+}
+
 TEST(VoidE2e, MissingBinaryIsAClearPrepareError) {
   SHIM_REQUIRE_PRIVILEGED();
   auto v = PreparedVoid::Prepare(MakeEntrypoint("/nonexistent/binary"));
@@ -226,7 +253,10 @@ TEST(VoidE2e, GrantVanishedBeforeSpawnNamesTheStep) {
   TempDir dir;
   std::string gone = dir.path() + "/gone";
   ASSERT_EQ(mkdir(gone.c_str(), 0755), 0);
-  auto v = PrepareOrDie(MakeEntrypoint("/bin/echo", {Grant(gone, "/gone")}));
+  // Without the mount template, grants are opened per instance.
+  VoidOptions options;
+  options.mount_template = false;
+  auto v = PrepareOrDie(MakeEntrypoint("/bin/echo", {Grant(gone, "/gone")}), options);
   ASSERT_NE(v, nullptr);
   ASSERT_EQ(rmdir(gone.c_str()), 0);
   absl::StatusOr<VoidRun> r = RunVoid(*v, {"echo"});
