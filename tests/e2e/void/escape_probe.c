@@ -263,11 +263,33 @@ static int escape(pid_t supervisor, int inherited_fd, int procfs) {
   return failures == 0 ? 0 : 1;
 }
 
+/* With a network grant: ordinary sockets work, raw/packet/exotic ones never; PORT on 127.0.0.1
+ * of the host accepts a connection. */
+static int network_granted(int port) {
+  long s;
+  expect_ok("tcp_socket", s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (s >= 0) expect_ok("connect_host_loopback", connect(s, (struct sockaddr*)&addr, sizeof addr));
+  expect_ok("udp6_socket", socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  expect_ok("netlink_route_socket", socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  expect_errno("netlink_audit_socket", socket(AF_NETLINK, SOCK_RAW, 9 /* NETLINK_AUDIT */), EPERM);
+  expect_errno("raw_socket", socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), EPERM);
+  expect_errno("raw6_socket_nonblock", socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK, 58), EPERM);
+  expect_errno("packet_socket", socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL)), EPERM);
+  expect_errno("key_socket", socket(15 /* AF_KEY */, SOCK_RAW, 2), EPERM);
+  expect_errno("alg_socket", socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0), EPERM);
+  expect_errno("vsock_socket", socket(40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM);
+  expect_errno("future_family_socket", socket(100, SOCK_STREAM, 0), EPERM);
+  return failures == 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc >= 5 && strcmp(argv[1], "escape") == 0) {
     return escape(atoi(argv[2]), atoi(argv[3]), strcmp(argv[4], "proc") == 0);
   }
+  if (argc >= 3 && strcmp(argv[1], "network") == 0) return network_granted(atoi(argv[2]));
   if (argc >= 2 && strcmp(argv[1], "fds") == 0) {
     printf("fds");
     for (int fd = 0; fd < 1024; fd++) {

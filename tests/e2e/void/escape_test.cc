@@ -2,6 +2,7 @@
 // setuid binary granted read-only, /proc, and a stray inherited fd, and tries to get out. Also:
 // a void dies with its supervisor, even when the supervisor is killed with SIGKILL.
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -124,6 +125,38 @@ INSTANTIATE_TEST_SUITE_P(Modes, VoidEscape,
                          [](const ::testing::TestParamInfo<Mode>& info) {
                            return std::string(info.param.name);
                          });
+
+TEST(VoidNetwork, GrantedNetworkAllowsOrdinarySocketsOnly) {
+  SHIM_REQUIRE_PRIVILEGED();
+  UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_EQ(listen(listener.get(), 4), 0);
+  spec::Entrypoint e = MakeEntrypoint(ESCAPE_PROBE);
+  e.network = spec::NetworkPolicy{};
+  auto v = PreparedVoid::Prepare(e);
+  ASSERT_TRUE(v.ok()) << v.status();
+  absl::StatusOr<VoidRun> r =
+      RunVoid(**v, {"probe", "network", std::to_string(ntohs(addr.sin_port))});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->out << r->err;
+  EXPECT_THAT(r->out, ::testing::Not(::testing::HasSubstr("FAIL"))) << r->out;
+  EXPECT_THAT(r->out, ::testing::HasSubstr("PASS connect_host_loopback"));
+}
+
+TEST(VoidNetwork, NoGrantMeansNoNetworkEvenThroughAnInheritedSocket) {
+  SHIM_REQUIRE_PRIVILEGED();
+  auto v = PreparedVoid::Prepare(MakeEntrypoint(ESCAPE_PROBE));
+  ASSERT_TRUE(v.ok()) << v.status();
+  absl::StatusOr<VoidRun> r = RunVoid(**v, {"probe", "network", "1"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 1);
+  EXPECT_THAT(r->out, ::testing::HasSubstr("FAIL tcp_socket expected success got EPERM"));
+}
 
 // Waits until `pidfd` reports an exit, at most `ms`.
 bool ExitsWithin(int pidfd, int ms) {
