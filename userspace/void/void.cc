@@ -57,7 +57,7 @@ absl::StatusOr<UniqueFd> CreateEmptyNetns() {
   return empty;
 }
 
-absl::Status AddMount(PreparedVoid::Plan& plan, std::string host_path, std::string void_path,
+absl::Status AddMount(PreparedVoid::Plan& plan, std::string host_path, const std::string& void_path,
                       uint64_t attr, std::string what) {
   struct stat st;
   if (stat(host_path.c_str(), &st) != 0) {
@@ -247,7 +247,8 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   using namespace landlock;
   auto add = [&](std::string host, std::string in_void, uint64_t attr, std::string what,
                  uint64_t access) -> absl::Status {
-    if (absl::Status s = AddMount(*plan, host, in_void, attr, std::move(what)); !s.ok()) {
+    if (absl::Status s = AddMount(*plan, std::move(host), in_void, attr, std::move(what));
+        !s.ok()) {
       return with_prefix(s);
     }
     plan->landlock_rules.push_back({std::move(in_void), access});
