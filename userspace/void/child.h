@@ -47,7 +47,8 @@ struct ChildContext {
 // kCanShareMemory is false and callers clone without CLONE_VM.
 long Clone3RunChild(struct clone_args* args, const ChildContext* context);
 
-#if defined(__x86_64__)
+// Not under AddressSanitizer either: its runtime tracks stacks and would see the child's switch.
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
 inline constexpr bool kCanShareMemory = true;
 #else
 inline constexpr bool kCanShareMemory = false;
