@@ -211,6 +211,11 @@ Result PivotRoot() {
   return kOk;
 }
 
+Result ChdirRoot() {
+  if (chdir("/") != 0) return Fail("chdir_root");
+  return kOk;
+}
+
 Result ReadOnlyRoot() {
   struct mount_attr attr = {};
   attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
@@ -345,6 +350,27 @@ Result DebugStop(const ChildContext& c, int report_fd, int go_fd) {
 
 }  // namespace
 
+void RunTemplateBuilder(const ChildContext& c) {
+  auto run = [&](Result r) {
+    if (r.step != nullptr) Report(c, r);
+  };
+  close(c.go_write);
+  close(c.report_read);
+  run(PrivatePropagation());
+  run(OpenSources(c));
+  run(TmpfsRoot());
+  run(BindMounts(c));
+  run(PivotRoot());
+  run(ReadOnlyRoot());
+  ChildReport ready;
+  ready.stopping = 2;
+  if (write(c.report_write, &ready, sizeof ready) != sizeof ready) _exit(126);
+  char byte;
+  while (read(c.go_read, &byte, 1) < 0 && errno == EINTR) {
+  }
+  _exit(0);
+}
+
 namespace {
 [[noreturn]] void RunChildTrampoline(const ChildContext* c) { RunChild(*c); }
 }  // namespace
@@ -394,19 +420,30 @@ void RunChild(const ChildContext& c) {
       Report(copy, r);
     }
   };
+  const bool per_instance_mounts = !c.plan->template_mntns.valid();
   run(ResetSignals());
   run(WaitForMaps(c));  // a parent that dies meanwhile closes the go pipe: the child exits
   run(JoinV1Cgroups(c));
-  run(PrivatePropagation());
-  run(OpenSources(c));
+  if (per_instance_mounts) {
+    run(PrivatePropagation());
+    run(OpenSources(c));
+  }
   run(SetIds(c));
   run(DeathSignal(c));  // after SetIds: a credential change clears PR_SET_PDEATHSIG
-  run(TmpfsRoot());
-  run(BindMounts(c));
-  run(Procfs(c));
+  if (per_instance_mounts) {
+    run(TmpfsRoot());
+    run(BindMounts(c));
+    run(Procfs(c));
+  }
   run(Hostname(c));
-  run(PivotRoot());
-  run(ReadOnlyRoot());
+  if (per_instance_mounts) {
+    run(PivotRoot());
+    run(ReadOnlyRoot());
+  } else {
+    // Cloned from the parent thread standing in the template: already the void's root, and
+    // every mount of it locked together and read-only in this less privileged user namespace.
+    run(ChdirRoot());
+  }
   run(RenumberFds(c, report_fd, go_fd));
   run(DropCapabilities(c));
   run(NoNewPrivs());

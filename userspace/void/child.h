@@ -15,7 +15,7 @@ struct ChildReport {
   char step[40] = {};
   int32_t err = 0;
   int32_t index = -1;    // the mount entry or landlock rule concerned, or -1
-  int32_t stopping = 0;  // 1: not a failure, the child is about to be stopped (debug_stop)
+  int32_t stopping = 0;  // 1: about to be stopped (debug_stop); 2: template ready
 };
 
 // What one spawn hands to the child; all memory is owned by the parent's Spawn frame, copied into
@@ -35,13 +35,20 @@ struct ChildContext {
 
 [[noreturn]] void RunChild(const ChildContext& context);
 
+// Runs in a helper forked by Prepare into a new mount namespace (as the supervisor's root): builds
+// the void's root once (tmpfs, binds, pivot_root, detach, read-only), reports a ChildReport with
+// stopping == 2 when ready, then waits for go_read to close. Its mount namespace is the template
+// every instance's namespace is copied from.
+[[noreturn]] void RunTemplateBuilder(const ChildContext& context);
+
 // clone3 that runs `RunChild(*context)` in the child on `args->stack` (which must be set when
 // args->flags has CLONE_VM). Returns the child's pid in the parent, -1 with errno on failure.
 // x86_64 only (the child must switch stacks before it touches memory); elsewhere
 // kCanShareMemory is false and callers clone without CLONE_VM.
 long Clone3RunChild(struct clone_args* args, const ChildContext* context);
 
-#if defined(__x86_64__)
+// Not under AddressSanitizer either: its runtime tracks stacks and would see the child's switch.
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
 inline constexpr bool kCanShareMemory = true;
 #else
 inline constexpr bool kCanShareMemory = false;

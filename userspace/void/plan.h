@@ -42,9 +42,13 @@ struct PreparedVoid::Plan {
   bool procfs = false;
   std::string proc_target;  // kStagingDir + "/proc"
   std::string hostname;
-  std::string domainname;     // empty: left as the new UTS namespace has it ("(none)")
-  bool network = false;       // the entrypoint has a network grant: stays in the host netns
-  UniqueFd empty_netns;       // without network: the shared, empty, unconfigurable netns
+  std::string domainname;  // empty: left as the new UTS namespace has it ("(none)")
+  bool network = false;    // the entrypoint has a network grant: stays in the host netns
+  UniqueFd empty_netns;    // without network: the shared, empty, unconfigurable netns
+  // The void's root, built once: instances copy this mount namespace instead of building one.
+  // Not with Procfs (the kernel lets a user namespace mount proc only where a full proc is
+  // already visible): those entrypoints build their mounts per instance.
+  UniqueFd template_mntns;
   UniqueFd supervisor_pidfd;  // to notice a supervisor that died before PDEATHSIG was set
   std::vector<sock_filter> seccomp;
   int landlock_abi = 0;

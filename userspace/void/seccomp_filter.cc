@@ -120,22 +120,28 @@ absl::StatusOr<std::vector<sock_filter>> CompileSeccompFilter(const SeccompPolic
       if (absl::Status s = add(name, eperm, 1, &cmp); !s.ok()) return s;
     }
   } else {
-    for (uint64_t family :
-         {AF_PACKET, AF_KEY,     AF_ALG,     AF_VSOCK,  AF_BLUETOOTH,  AF_CAN,    AF_XDP,
-          AF_RDS,    AF_TIPC,    AF_LLC,     AF_NFC,    AF_X25,        AF_AX25,   AF_APPLETALK,
-          AF_IPX,    AF_DECnet,  AF_NETROM,  AF_ROSE,   AF_ATMPVC,     AF_ATMSVC, AF_IRDA,
-          AF_PPPOX,  AF_WANPIPE, AF_ISDN,    AF_PHONET, AF_IEEE802154, AF_CAIF,   AF_IUCV,
-          AF_RXRPC,  AF_SMC,     AF_QIPCRTR, AF_KCM,    AF_MCTP}) {
+    // An allowlist (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK): every other value below AF_NETLINK
+    // is denied one by one, anything above it (including garbage in the upper bits of the
+    // register, which the kernel would ignore) by one comparison.
+    static_assert(AF_UNIX == 1 && AF_INET == 2 && AF_INET6 == 10 && AF_NETLINK == 16);
+    for (uint64_t family = 0; family < AF_NETLINK; ++family) {
+      if (family == AF_UNIX || family == AF_INET || family == AF_INET6) continue;
       scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_EQ, family);
       if (absl::Status s = add("socket", eperm, 1, &cmp); !s.ok()) return s;
     }
+    scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, AF_NETLINK);
+    if (absl::Status s = add("socket", eperm, 1, &above); !s.ok()) return s;
     // Netlink: only NETLINK_ROUTE (getaddrinfo's address-configuration query).
     scmp_arg_cmp netlink[2] = {SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
                                SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE)};
     if (absl::Status s = add("socket", eperm, 2, netlink); !s.ok()) return s;
-    for (uint64_t type : {SOCK_RAW, SOCK_PACKET}) {
-      scmp_arg_cmp cmp = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, type);
-      if (absl::Status s = add("socket", eperm, 1, &cmp); !s.ok()) return s;
+    // Raw IP sockets (they need CAP_NET_RAW on the host anyway); netlink is SOCK_RAW by nature.
+    for (uint64_t family : {AF_INET, AF_INET6}) {
+      for (uint64_t type : {SOCK_RAW, SOCK_PACKET}) {
+        scmp_arg_cmp cmp[2] = {SCMP_A0(SCMP_CMP_EQ, family),
+                               SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, type)};
+        if (absl::Status s = add("socket", eperm, 2, cmp); !s.ok()) return s;
+      }
     }
   }
   // Export the program through a memfd (libseccomp 2.5 has no export-to-memory).

@@ -12,7 +12,7 @@ namespace shim::sandbox {
 
 struct SeccompPolicy {
   // With a network grant: AF_UNIX, AF_INET, AF_INET6 and NETLINK_ROUTE (getaddrinfo) sockets, never
-  // raw or packet ones. Without: AF_UNIX only.
+  // raw or packet ones (an allowlist). Without: AF_UNIX only.
   bool network = false;
 };
 

@@ -57,7 +57,7 @@ absl::StatusOr<UniqueFd> CreateEmptyNetns() {
   return empty;
 }
 
-absl::Status AddMount(PreparedVoid::Plan& plan, std::string host_path, std::string void_path,
+absl::Status AddMount(PreparedVoid::Plan& plan, std::string host_path, const std::string& void_path,
                       uint64_t attr, std::string what) {
   struct stat st;
   if (stat(host_path.c_str(), &st) != 0) {
@@ -155,6 +155,67 @@ std::string StepError(const PreparedVoid::Plan& plan, const ChildReport& report)
   return absl::StrCat("void step '", step, "'", detail, " failed");
 }
 
+// Forks a helper into a new mount namespace that builds the void's root once; keeps an fd of that
+// namespace as the template and lets the helper exit.
+absl::StatusOr<UniqueFd> BuildTemplateMountNamespace(const PreparedVoid::Plan& plan) {
+  int hold[2], report[2];
+  if (pipe2(hold, O_CLOEXEC) != 0) return ErrnoStatus("void template: pipe");
+  UniqueFd hold_read(hold[0]), hold_write(hold[1]);
+  if (pipe2(report, O_CLOEXEC) != 0) return ErrnoStatus("void template: pipe");
+  UniqueFd report_read(report[0]), report_write(report[1]);
+  std::vector<int> source_fds(plan.mounts.size(), -1);
+  ChildContext context;
+  context.plan = &plan;
+  context.go_read = hold_read.get();
+  context.go_write = hold_write.get();
+  context.report_write = report_write.get();
+  context.report_read = report_read.get();
+  context.source_fds = source_fds.data();
+  struct clone_args args = {};
+  args.flags = CLONE_NEWNS;
+  args.exit_signal = SIGCHLD;
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) RunTemplateBuilder(context);
+  if (pid < 0) return ErrnoStatus("void template: clone3");
+  hold_read.reset();
+  report_write.reset();
+  auto reap = [&]() {
+    hold_write.reset();
+    int status;
+    while (waitpid(static_cast<pid_t>(pid), &status, 0) < 0 && errno == EINTR) {
+    }
+  };
+  ChildReport result;
+  ssize_t n;
+  do {
+    n = read(report_read.get(), &result, sizeof result);
+  } while (n < 0 && errno == EINTR);
+  if (n != sizeof result) {
+    reap();
+    return absl::InternalError("void template: the builder died without a report");
+  }
+  if (result.stopping != 2) {
+    reap();
+    return ErrnoStatus(absl::StrCat(StepError(plan, result), " (building the template root)"),
+                       result.err);
+  }
+  UniqueFd mntns(open(absl::StrCat("/proc/", pid, "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
+  int err = errno;
+  reap();
+  if (!mntns) return ErrnoStatus("void template: open its mount namespace", err);
+  return mntns;
+}
+
+// Spawn switches the calling thread into the template mount namespace around clone3, which
+// needs a thread that does not share its filesystem context (cwd, root, umask) with others.
+absl::Status PrivateFsContextForThisThread() {
+  thread_local bool done = false;
+  if (done) return absl::OkStatus();
+  if (unshare(CLONE_FS) != 0) return ErrnoStatus("void step 'unshare_fs' failed");
+  done = true;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 PreparedVoid::PreparedVoid(std::unique_ptr<Plan> plan) : plan_(std::move(plan)) {}
@@ -186,7 +247,8 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   using namespace landlock;
   auto add = [&](std::string host, std::string in_void, uint64_t attr, std::string what,
                  uint64_t access) -> absl::Status {
-    if (absl::Status s = AddMount(*plan, host, in_void, attr, std::move(what)); !s.ok()) {
+    if (absl::Status s = AddMount(*plan, std::move(host), in_void, attr, std::move(what));
+        !s.ok()) {
       return with_prefix(s);
     }
     plan->landlock_rules.push_back({std::move(in_void), access});
@@ -286,6 +348,11 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
     if (!plan->supervisor_pidfd) return with_prefix(ErrnoStatus("pidfd_open(supervisor)"));
     fcntl(plan->supervisor_pidfd.get(), F_SETFD, FD_CLOEXEC);
   }
+  if (!plan->procfs && options.mount_template) {
+    absl::StatusOr<UniqueFd> mntns = BuildTemplateMountNamespace(*plan);
+    if (!mntns.ok()) return with_prefix(mntns.status());
+    plan->template_mntns = std::move(*mntns);
+  }
   return std::unique_ptr<PreparedVoid>(new PreparedVoid(std::move(plan)));
 }
 
@@ -328,6 +395,16 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   context.source_fds = source_fds.data();
   context.scratch_fds = scratch_fds.data();
 
+  // With a template, this thread stands in the void's mount namespace for the clone: the child's
+  // new namespace is a copy of it (locked, read-only) rather than of the host's.
+  UniqueFd original_mntns, original_cwd;
+  if (plan.template_mntns) {
+    RETURN_IF_ERROR(PrivateFsContextForThisThread());
+    original_cwd.reset(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!original_cwd) return ErrnoStatus("void step 'open_cwd' failed");
+    original_mntns.reset(open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC));
+    if (!original_mntns) return ErrnoStatus("void step 'open_mntns' failed");
+  }
   UniqueFd original_netns;
   if (!plan.network) {
     original_netns.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
@@ -335,6 +412,11 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
     if (setns(plan.empty_netns.get(), CLONE_NEWNET) != 0) {
       return ErrnoStatus("void step 'setns_empty_netns' failed");
     }
+  }
+  if (original_mntns && setns(plan.template_mntns.get(), CLONE_NEWNS) != 0) {
+    int err = errno;
+    if (original_netns && setns(original_netns.get(), CLONE_NEWNET) != 0) abort();
+    return ErrnoStatus("void step 'setns_template' failed", err);
   }
   int pidfd = -1;
   struct clone_args args = {};
@@ -364,6 +446,11 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   if (original_netns && setns(original_netns.get(), CLONE_NEWNET) != 0) {
     perror("shim-bpf: cannot return to the supervisor's network namespace");
+    abort();
+  }
+  if (original_mntns &&
+      (setns(original_mntns.get(), CLONE_NEWNS) != 0 || fchdir(original_cwd.get()) != 0)) {
+    perror("shim-bpf: cannot return to the supervisor's mount namespace");
     abort();
   }
   if (pid < 0) return ErrnoStatus("void step 'clone3' failed", clone_errno);

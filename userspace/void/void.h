@@ -36,6 +36,11 @@ struct VoidOptions {
   // suspending the caller), sparing the page-table copy of a fork. x86_64 only; ignored with
   // debug_stop. Off: plain fork semantics.
   bool share_memory_until_exec = true;
+  // Build the void's root once, in a template mount namespace that every instance copies, instead
+  // of once per instance. Grants are then resolved at Prepare. Ignored with Procfs. Spawn then
+  // gives its calling thread a private filesystem context (unshare(CLONE_FS)): its cwd and umask
+  // stop following chdir/umask calls made by other threads.
+  bool mount_template = true;
 };
 
 struct SpawnRequest {
@@ -57,16 +62,24 @@ struct Instance {
 
 class PreparedVoid {
  public:
-  // Resolves the binary and its ELF dependencies, checks every grant, compiles the seccomp filter
-  // and (without a network grant) creates the shared empty network namespace. Needs the
-  // supervisor's privileges (root, or CAP_SYS_ADMIN) for the network namespace.
+  // Resolves the binary and its ELF dependencies, checks every grant, compiles the seccomp filter,
+  // creates the shared empty network namespace (without a network grant) and builds the mount
+  // template (without Procfs). Needs the supervisor's privileges (root: CAP_SYS_ADMIN for the
+  // namespaces). Errors name the entrypoint and what is wrong ("binary X: ENOENT", "X is a
+  // script", "library L needed by B not found", "grant /entrypoints/e/environment/2: host path
+  // H: ENOENT", "Landlock is not available").
   static absl::StatusOr<std::unique_ptr<PreparedVoid>> Prepare(const spec::Entrypoint& entrypoint,
                                                                const VoidOptions& options = {});
 
-  // Starts one instance. Returns once the child has called execve (or stopped itself before it,
-  // with debug_stop), or an error naming the failed step and errno, e.g.
-  // "void step 'pivot_root' failed: Operation not permitted (EPERM)". Thread-compatible: calls
-  // from several threads at once are fine (the netns switch is per thread).
+  // Starts one instance: `/entrypoint` is executed with request.argv and an EMPTY environment
+  // (no PATH: the void has no /bin to search), as uid/gid inside_uid/inside_gid, pid 1 of a new
+  // pid namespace. Returns once the child has called execve (or, with debug_stop, once it is
+  // stopped just before execve), or an error naming the failed step and errno, e.g.
+  // "void step 'open_grant_source' (grant ...: H -> /data) failed: No such file or directory
+  // (ENOENT)"; a failed child is reaped before Spawn returns. Thread-safe: several threads may
+  // spawn at once (the netns and mount-namespace switches around clone3 are per thread). The
+  // calling thread is the void's parent: with kill_on_supervisor_death, the void gets SIGKILL
+  // when that thread exits. The caller reaps with waitid(P_PIDFD) (SIGCHLD is the exit signal).
   absl::StatusOr<Instance> Spawn(const SpawnRequest& request) const;
 
   // The read-only host paths bound automatically for the binary (interpreter, libraries), for

@@ -1,7 +1,8 @@
 /* Runs inside a void (as /entrypoint) and tries to get out. Every check prints one line,
  *   PASS <name> <errno name>    or    FAIL <name> <what happened>
  * and the exit status is 1 when any check failed. Modes:
- *   escape SUPERVISOR_PID INHERITED_FD   the escape battery (needs the grants the e2e test sets)
+ *   escape SUPERVISOR_PID INHERITED_FD proc|noproc   the escape battery (needs the grants the
+ *                                        e2e test sets; proc: Procfs is granted)
  *   fds                                  prints the open fds below 1024, e.g. "fds 0 1 2 3"
  *   hostname                             prints "hostname NAME domain NAME"
  *   read PATH | write PATH | exists PATH one operation, exit 0 on success, else errno
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/keyctl.h>
 #include <linux/perf_event.h>
@@ -109,29 +111,19 @@ static long read_file(const char* path, char* buf, size_t size) {
   return n;
 }
 
-static unsigned long long status_hex(const char* key) {
-  char buf[4096];
-  if (read_file("/proc/self/status", buf, sizeof buf) < 0) return ~0ULL;
-  char* line = strstr(buf, key);
-  if (line == NULL) return ~0ULL;
-  return strtoull(line + strlen(key), NULL, 16);
-}
-
-static int escape(pid_t supervisor, int inherited_fd) {
+static int escape(pid_t supervisor, int inherited_fd, int procfs) {
   char buf[4096];
   /* Host files that are not granted. */
   expect_errno("read_etc_shadow", open_close("/etc/shadow", O_RDONLY), ENOENT);
   expect_errno("read_etc_passwd", open_close("/etc/passwd", O_RDONLY), ENOENT);
   expect_errno("list_root_home", open_close("/root", O_RDONLY | O_DIRECTORY), ENOENT);
   expect_errno("read_host_binary", open_close("/usr/bin/env", O_RDONLY), ENOENT);
-  /* /proc is the void's own: pid 1 is this probe, no host pid exists. */
-  expect_ok("read_proc1_environ_is_own", read_file("/proc/1/environ", buf, sizeof buf));
-  {
+  if (procfs) {
+    /* /proc is the void's own: pid 1 is this probe, no host pid exists. */
+    expect_ok("read_proc1_environ_is_own", read_file("/proc/1/environ", buf, sizeof buf));
     long n = readlink("/proc/1/exe", buf, sizeof buf - 1);
     if (n >= 0) buf[n] = '\0';
     expect_true("proc1_is_the_void", n >= 0 && strcmp(buf, "/entrypoint") == 0, n >= 0 ? buf : "?");
-  }
-  {
     DIR* d = opendir("/proc");
     int pids = 0, others = 0;
     struct dirent* e;
@@ -143,6 +135,13 @@ static int escape(pid_t supervisor, int inherited_fd) {
     if (d) closedir(d);
     snprintf(buf, sizeof buf, "own=%d other=%d", pids, others);
     expect_true("host_pids_invisible", d != NULL && pids == 1 && others == 0, buf);
+    expect_errno("write_proc_sys", open_close("/proc/sys/kernel/hostname", O_WRONLY), EACCES);
+    expect_errno("write_proc_sys_kernel_core_pattern",
+                 open_close("/proc/sys/kernel/core_pattern", O_WRONLY), EACCES);
+  } else {
+    expect_errno("read_proc1_environ", open_close("/proc/1/environ", O_RDONLY), ENOENT);
+    expect_errno("write_proc_sys", open_close("/proc/sys/kernel/hostname", O_WRONLY), ENOENT);
+    expect_errno("no_proc_at_all", open_close("/proc", O_RDONLY | O_DIRECTORY), ENOENT);
   }
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/environ", (int)supervisor);
@@ -233,17 +232,29 @@ static int escape(pid_t supervisor, int inherited_fd) {
   expect_errno("setgid_0", setgid(0), EINVAL);
   expect_errno("setgroups", setgroups(0, NULL), EPERM);
   expect_true("no_supplementary_groups", getgroups(0, NULL) == 0, "");
-  expect_true("no_effective_caps", status_hex("CapEff:\t") == 0, "");
-  expect_true("no_permitted_caps", status_hex("CapPrm:\t") == 0, "");
-  expect_true("empty_bounding_set", status_hex("CapBnd:\t") == 0, "");
+  {
+    /* Asked of the kernel directly: /proc may not exist. */
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0xff, sizeof data);
+    long rc = syscall(SYS_capget, &header, data);
+    expect_true("no_effective_caps", rc == 0 && data[0].effective == 0 && data[1].effective == 0, "");
+    expect_true("no_permitted_caps", rc == 0 && data[0].permitted == 0 && data[1].permitted == 0, "");
+    expect_true("no_inheritable_caps",
+                rc == 0 && data[0].inheritable == 0 && data[1].inheritable == 0, "");
+    int bounding = 0;
+    for (int cap = 0; cap < 64; cap++) {
+      if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) bounding++;
+    }
+    expect_true("empty_bounding_set", bounding == 0, "");
+    expect_true("no_ambient_caps", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 21, 0, 0) == 0, "");
+  }
+  expect_true("seccomp_filtered", prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2, "");
   expect_true("no_new_privs", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1, "");
-  expect_true("seccomp_filtered", status_hex("Seccomp:\t") == 2, "");
   expect_errno("exec_setuid_binary", execve("/su", (char* const[]){"su", NULL},
                                            (char* const[]){NULL}), EACCES);
   /* Kernel tunables and the host's identity. */
   expect_errno("write_sys", open_close("/sys/kernel/uevent_helper", O_WRONLY), ENOENT);
-  expect_errno("write_proc_sys", open_close("/proc/sys/kernel/hostname", O_WRONLY), EACCES);
-  expect_errno("write_proc_sys_kernel_core_pattern", open_close("/proc/sys/kernel/core_pattern", O_WRONLY), EACCES);
   expect_errno("sethostname", sethostname("evil", 4), EPERM);
   expect_errno("tiocsti", ioctl(0, TIOCSTI, "x"), EPERM);
   expect_ok("write_dev_null", open_close("/dev/null", O_WRONLY));
@@ -252,9 +263,33 @@ static int escape(pid_t supervisor, int inherited_fd) {
   return failures == 0 ? 0 : 1;
 }
 
+/* With a network grant: ordinary sockets work, raw/packet/exotic ones never; PORT on 127.0.0.1
+ * of the host accepts a connection. */
+static int network_granted(int port) {
+  long s;
+  expect_ok("tcp_socket", s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (s >= 0) expect_ok("connect_host_loopback", connect(s, (struct sockaddr*)&addr, sizeof addr));
+  expect_ok("udp6_socket", socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  expect_ok("netlink_route_socket", socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  expect_errno("netlink_audit_socket", socket(AF_NETLINK, SOCK_RAW, 9 /* NETLINK_AUDIT */), EPERM);
+  expect_errno("raw_socket", socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), EPERM);
+  expect_errno("raw6_socket_nonblock", socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK, 58), EPERM);
+  expect_errno("packet_socket", socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL)), EPERM);
+  expect_errno("key_socket", socket(15 /* AF_KEY */, SOCK_RAW, 2), EPERM);
+  expect_errno("alg_socket", socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0), EPERM);
+  expect_errno("vsock_socket", socket(40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM);
+  expect_errno("future_family_socket", socket(100, SOCK_STREAM, 0), EPERM);
+  return failures == 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  if (argc >= 4 && strcmp(argv[1], "escape") == 0) return escape(atoi(argv[2]), atoi(argv[3]));
+  if (argc >= 5 && strcmp(argv[1], "escape") == 0) {
+    return escape(atoi(argv[2]), atoi(argv[3]), strcmp(argv[4], "proc") == 0);
+  }
+  if (argc >= 3 && strcmp(argv[1], "network") == 0) return network_granted(atoi(argv[2]));
   if (argc >= 2 && strcmp(argv[1], "fds") == 0) {
     printf("fds");
     for (int fd = 0; fd < 1024; fd++) {

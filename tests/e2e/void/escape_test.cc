@@ -2,6 +2,7 @@
 // setuid binary granted read-only, /proc, and a stray inherited fd, and tries to get out. Also:
 // a void dies with its supervisor, even when the supervisor is killed with SIGKILL.
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -39,8 +40,20 @@ std::string FindSetuidBinary() {
   return "";
 }
 
-TEST(VoidEscape, ProbeFindsNoWayOut) {
+// The ways a void can be built: with /proc (mounts built per instance), without /proc (mounts
+// copied from the per-entrypoint template), with and without the template and shared memory.
+struct Mode {
+  const char* name;
+  bool procfs;
+  bool mount_template;
+  bool share_memory;
+};
+
+class VoidEscape : public ::testing::TestWithParam<Mode> {};
+
+TEST_P(VoidEscape, ProbeFindsNoWayOut) {
   SHIM_REQUIRE_PRIVILEGED();
+  const Mode mode = GetParam();
   TempDir dir;
   ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
   const std::string ro = dir.path() + "/ro", rw = dir.path() + "/rw";
@@ -68,12 +81,17 @@ TEST(VoidEscape, ProbeFindsNoWayOut) {
 
   struct utsname before;
   uname(&before);
-  auto v = PreparedVoid::Prepare(MakeEntrypoint(
-      ESCAPE_PROBE,
-      {Grant(ro, "/ro"), Grant(rw, "/rw", false), Grant(setuid_binary, "/su"), spec::EnvProcfs{}}));
+  std::vector<spec::EnvironmentKind> environment = {Grant(ro, "/ro"), Grant(rw, "/rw", false),
+                                                    Grant(setuid_binary, "/su")};
+  if (mode.procfs) environment.push_back(spec::EnvProcfs{});
+  VoidOptions options;
+  options.mount_template = mode.mount_template;
+  options.share_memory_until_exec = mode.share_memory;
+  auto v = PreparedVoid::Prepare(MakeEntrypoint(ESCAPE_PROBE, environment), options);
   ASSERT_TRUE(v.ok()) << v.status();
-  absl::StatusOr<VoidRun> r = RunVoid(
-      **v, {"escape_probe", "escape", std::to_string(getpid()), std::to_string(stray.get())});
+  absl::StatusOr<VoidRun> r =
+      RunVoid(**v, {"escape_probe", "escape", std::to_string(getpid()), std::to_string(stray.get()),
+                    mode.procfs ? "proc" : "noproc"});
   ASSERT_TRUE(r.ok()) << r.status();
 
   int passes = 0;
@@ -98,13 +116,55 @@ TEST(VoidEscape, ProbeFindsNoWayOut) {
   EXPECT_EQ(st.st_uid, 65534u);
 }
 
+INSTANTIATE_TEST_SUITE_P(Modes, VoidEscape,
+                         ::testing::Values(Mode{"procfs", true, true, true},
+                                           Mode{"procfs_fork", true, true, false},
+                                           Mode{"template", false, true, true},
+                                           Mode{"per_instance_mounts", false, false, true},
+                                           Mode{"per_instance_fork", false, false, false}),
+                         [](const ::testing::TestParamInfo<Mode>& info) {
+                           return std::string(info.param.name);
+                         });
+
+TEST(VoidNetwork, GrantedNetworkAllowsOrdinarySocketsOnly) {
+  SHIM_REQUIRE_PRIVILEGED();
+  UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_EQ(listen(listener.get(), 4), 0);
+  spec::Entrypoint e = MakeEntrypoint(ESCAPE_PROBE);
+  e.network = spec::NetworkPolicy{};
+  auto v = PreparedVoid::Prepare(e);
+  ASSERT_TRUE(v.ok()) << v.status();
+  absl::StatusOr<VoidRun> r =
+      RunVoid(**v, {"probe", "network", std::to_string(ntohs(addr.sin_port))});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->out << r->err;
+  EXPECT_THAT(r->out, ::testing::Not(::testing::HasSubstr("FAIL"))) << r->out;
+  EXPECT_THAT(r->out, ::testing::HasSubstr("PASS connect_host_loopback"));
+}
+
+TEST(VoidNetwork, NoGrantMeansNoNetworkEvenThroughAnInheritedSocket) {
+  SHIM_REQUIRE_PRIVILEGED();
+  auto v = PreparedVoid::Prepare(MakeEntrypoint(ESCAPE_PROBE));
+  ASSERT_TRUE(v.ok()) << v.status();
+  absl::StatusOr<VoidRun> r = RunVoid(**v, {"probe", "network", "1"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 1);
+  EXPECT_THAT(r->out, ::testing::HasSubstr("FAIL tcp_socket expected success got EPERM"));
+}
+
 // Waits until `pidfd` reports an exit, at most `ms`.
 bool ExitsWithin(int pidfd, int ms) {
   pollfd p = {pidfd, POLLIN, 0};
   return poll(&p, 1, ms) == 1;
 }
 
-TEST(VoidEscape, VoidDiesWithItsSupervisorEvenOnSigkill) {
+TEST(VoidLifetime, VoidDiesWithItsSupervisorEvenOnSigkill) {
   SHIM_REQUIRE_PRIVILEGED();
   int report[2];
   ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
