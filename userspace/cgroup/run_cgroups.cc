@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <deque>
 #include <map>
@@ -177,11 +178,19 @@ struct InstanceCgroup::State {
   bool v2_memory = false;  // the v2 memory controller is enabled for this instance
   std::vector<InstanceV1> v1;
   bool removed = false;
+  // Cleared when the run's tree is removed: the instance's dirs went with it, and the same paths
+  // may belong to a later run of this process (same run id) by the time this instance dies.
+  std::shared_ptr<std::atomic<bool>> run_alive;
 
   ~State() { (void)Remove(); }
 
+  bool Gone() const { return removed || (run_alive && !run_alive->load()); }
+
   absl::Status Remove() {
-    if (removed) return absl::OkStatus();
+    if (Gone()) {
+      removed = true;
+      return absl::OkStatus();
+    }
     removed = true;
     v2_fd.reset();
     absl::Status status = RemoveLeaf(v2_path);
@@ -246,7 +255,7 @@ bool InstanceCgroup::OomKilled() const {
 }
 
 absl::Status InstanceCgroup::Kill() {
-  if (state_->removed) return absl::OkStatus();
+  if (state_->Gone()) return absl::OkStatus();
   // v2 first: cgroup.kill reaches every process of the instance, whatever v1 dirs it joined.
   RETURN_IF_ERROR(KillTree(state_->v2_path));
   for (const InstanceV1& h : state_->v1) RETURN_IF_ERROR(KillTree(h.dir));
@@ -282,6 +291,7 @@ struct RunCgroups::State {
   };
   std::map<std::string, Spares> spares;  // by entrypoint, guarded by mu
   bool removed = false;
+  std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
   std::vector<std::string> created;  // run dirs created so far, for cleanup
   // Optional memory interface files, looked up once in the run dir (instances inherit them).
   bool has_swap_max = false;   // v2 memory.swap.max (swap accounting compiled in)
@@ -293,6 +303,7 @@ struct RunCgroups::State {
   absl::Status Remove() {
     if (removed) return absl::OkStatus();
     removed = true;
+    alive->store(false);
     v2_fd.reset();
     absl::Status status;
     // The v2 run dir first: cgroup.kill there reaches every process of the run.
@@ -455,6 +466,7 @@ absl::StatusOr<InstanceCgroup> RunCgroups::CreateInstance(const std::string& ent
 
   auto st = std::make_unique<InstanceCgroup::State>();
   st->name = instance;
+  st->run_alive = s.alive;
   st->v2_path = absl::StrCat(s.v2_run, "/", entrypoint, "/", instance);
   if (mkdir(st->v2_path.c_str(), 0755) != 0) {
     st->removed = true;  // not ours: never remove an existing instance dir
