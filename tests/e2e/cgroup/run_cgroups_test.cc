@@ -181,6 +181,13 @@ TEST_F(RunCgroupsTest, PidsLimitCapsAForkBomb) {
   ASSERT_TRUE(inst.ok()) << inst.status();
   const std::string dir = InstanceDirFor(*run, *inst, Resource::kPids);
   EXPECT_EQ(*ReadFileToString(dir + "/pids.max"), "16\n");
+  // Beyond PID_MAX_LIMIT (which the kernel refuses to write) a limit means no limit.
+  spec::Limits huge;
+  huge.pids = 5000000;
+  absl::StatusOr<InstanceCgroup> unbounded = run->CreateInstance("bomb", "huge", huge);
+  ASSERT_TRUE(unbounded.ok()) << unbounded.status();
+  EXPECT_EQ(*ReadFileToString(InstanceDirFor(*run, *unbounded, Resource::kPids) + "/pids.max"),
+            "max\n");
 
   int report[2];
   ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
