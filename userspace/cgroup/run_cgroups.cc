@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <deque>
 #include <map>
@@ -32,6 +33,7 @@ namespace {
 constexpr char kShimDir[] = "shim-bpf";
 constexpr char kSupervisorSuffix[] = ".supervisor";
 constexpr uint64_t kCpuPeriodUs = 100000;
+constexpr uint32_t kPidMaxLimit = 4 * 1024 * 1024;  // PID_MAX_LIMIT on 64-bit kernels
 
 bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
@@ -177,11 +179,19 @@ struct InstanceCgroup::State {
   bool v2_memory = false;  // the v2 memory controller is enabled for this instance
   std::vector<InstanceV1> v1;
   bool removed = false;
+  // Cleared when the run's tree is removed: the instance's dirs went with it, and the same paths
+  // may belong to a later run of this process (same run id) by the time this instance dies.
+  std::shared_ptr<std::atomic<bool>> run_alive;
 
   ~State() { (void)Remove(); }
 
+  bool Gone() const { return removed || (run_alive && !run_alive->load()); }
+
   absl::Status Remove() {
-    if (removed) return absl::OkStatus();
+    if (Gone()) {
+      removed = true;
+      return absl::OkStatus();
+    }
     removed = true;
     v2_fd.reset();
     absl::Status status = RemoveLeaf(v2_path);
@@ -246,7 +256,7 @@ bool InstanceCgroup::OomKilled() const {
 }
 
 absl::Status InstanceCgroup::Kill() {
-  if (state_->removed) return absl::OkStatus();
+  if (state_->Gone()) return absl::OkStatus();
   // v2 first: cgroup.kill reaches every process of the instance, whatever v1 dirs it joined.
   RETURN_IF_ERROR(KillTree(state_->v2_path));
   for (const InstanceV1& h : state_->v1) RETURN_IF_ERROR(KillTree(h.dir));
@@ -282,6 +292,7 @@ struct RunCgroups::State {
   };
   std::map<std::string, Spares> spares;  // by entrypoint, guarded by mu
   bool removed = false;
+  std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
   std::vector<std::string> created;  // run dirs created so far, for cleanup
   // Optional memory interface files, looked up once in the run dir (instances inherit them).
   bool has_swap_max = false;   // v2 memory.swap.max (swap accounting compiled in)
@@ -293,6 +304,7 @@ struct RunCgroups::State {
   absl::Status Remove() {
     if (removed) return absl::OkStatus();
     removed = true;
+    alive->store(false);
     v2_fd.reset();
     absl::Status status;
     // The v2 run dir first: cgroup.kill there reaches every process of the run.
@@ -455,6 +467,7 @@ absl::StatusOr<InstanceCgroup> RunCgroups::CreateInstance(const std::string& ent
 
   auto st = std::make_unique<InstanceCgroup::State>();
   st->name = instance;
+  st->run_alive = s.alive;
   st->v2_path = absl::StrCat(s.v2_run, "/", entrypoint, "/", instance);
   if (mkdir(st->v2_path.c_str(), 0755) != 0) {
     st->removed = true;  // not ours: never remove an existing instance dir
@@ -487,7 +500,13 @@ absl::StatusOr<InstanceCgroup> RunCgroups::CreateInstance(const std::string& ent
     return absl::StrCat(h->run_dir, "/", entrypoint, "/", instance);
   };
   auto v2 = [&](Resource r) { return s.plan.For(r).backend == Backend::kV2; };
-  if (limits.memory_bytes) {
+  // Errors name the limit, e.g. "/entrypoints/a/limits/pids: set pids.max=...: ...".
+  auto named = [&](Resource r, absl::Status status) {
+    if (status.ok()) return status;
+    return absl::Status(status.code(),
+                        absl::StrCat(limits.pointer, "/", ResourceName(r), ": ", status.message()));
+  };
+  auto apply_memory = [&]() -> absl::Status {
     const std::string dir = dir_for(Resource::kMemory);
     const std::string bytes = std::to_string(*limits.memory_bytes);
     if (v2(Resource::kMemory)) {
@@ -496,28 +515,31 @@ absl::StatusOr<InstanceCgroup> RunCgroups::CreateInstance(const std::string& ent
       if (s.has_swap_max) RETURN_IF_ERROR(WriteControl(dir, "memory.swap.max", "0"));
       // An OOM kill takes the whole instance, never leaving it half alive.
       if (s.has_oom_group) RETURN_IF_ERROR(WriteControl(dir, "memory.oom.group", "1"));
-    } else {
-      RETURN_IF_ERROR(WriteControl(dir, "memory.limit_in_bytes", bytes));
-      // With swap accounting, bound memory+swap too (it must be >= the memory limit, set after).
-      if (s.has_memsw) {
-        RETURN_IF_ERROR(WriteControl(dir, "memory.memsw.limit_in_bytes", bytes));
-      }
+      return absl::OkStatus();
     }
-  }
-  if (limits.pids) {
-    RETURN_IF_ERROR(
-        WriteControl(dir_for(Resource::kPids), "pids.max", std::to_string(*limits.pids)));
-  }
-  if (limits.cpu_percent) {
+    RETURN_IF_ERROR(WriteControl(dir, "memory.limit_in_bytes", bytes));
+    // With swap accounting, bound memory+swap too (it must be >= the memory limit, set after).
+    if (s.has_memsw) RETURN_IF_ERROR(WriteControl(dir, "memory.memsw.limit_in_bytes", bytes));
+    return absl::OkStatus();
+  };
+  auto apply_pids = [&]() -> absl::Status {
+    // The kernel refuses pids.max above PID_MAX_LIMIT; no instance can have more tasks anyway.
+    const std::string value =
+        *limits.pids > kPidMaxLimit ? std::string("max") : std::to_string(*limits.pids);
+    return WriteControl(dir_for(Resource::kPids), "pids.max", value);
+  };
+  auto apply_cpu = [&]() -> absl::Status {
     const std::string dir = dir_for(Resource::kCpu);
     const uint64_t quota = uint64_t{*limits.cpu_percent} * kCpuPeriodUs / 100;
     if (v2(Resource::kCpu)) {
-      RETURN_IF_ERROR(WriteControl(dir, "cpu.max", absl::StrCat(quota, " ", kCpuPeriodUs)));
-    } else {
-      RETURN_IF_ERROR(WriteControl(dir, "cpu.cfs_period_us", std::to_string(kCpuPeriodUs)));
-      RETURN_IF_ERROR(WriteControl(dir, "cpu.cfs_quota_us", std::to_string(quota)));
+      return WriteControl(dir, "cpu.max", absl::StrCat(quota, " ", kCpuPeriodUs));
     }
-  }
+    RETURN_IF_ERROR(WriteControl(dir, "cpu.cfs_period_us", std::to_string(kCpuPeriodUs)));
+    return WriteControl(dir, "cpu.cfs_quota_us", std::to_string(quota));
+  };
+  if (limits.memory_bytes) RETURN_IF_ERROR(named(Resource::kMemory, apply_memory()));
+  if (limits.pids) RETURN_IF_ERROR(named(Resource::kPids, apply_pids()));
+  if (limits.cpu_percent) RETURN_IF_ERROR(named(Resource::kCpu, apply_cpu()));
   return InstanceCgroup(std::move(st));
 }
 

@@ -181,6 +181,13 @@ TEST_F(RunCgroupsTest, PidsLimitCapsAForkBomb) {
   ASSERT_TRUE(inst.ok()) << inst.status();
   const std::string dir = InstanceDirFor(*run, *inst, Resource::kPids);
   EXPECT_EQ(*ReadFileToString(dir + "/pids.max"), "16\n");
+  // Beyond PID_MAX_LIMIT (which the kernel refuses to write) a limit means no limit.
+  spec::Limits huge;
+  huge.pids = 5000000;
+  absl::StatusOr<InstanceCgroup> unbounded = run->CreateInstance("bomb", "huge", huge);
+  ASSERT_TRUE(unbounded.ok()) << unbounded.status();
+  EXPECT_EQ(*ReadFileToString(InstanceDirFor(*run, *unbounded, Resource::kPids) + "/pids.max"),
+            "max\n");
 
   int report[2];
   ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
@@ -493,8 +500,16 @@ TEST_F(RunCgroupsTest, DestructionKillsEverythingAndLeavesNoDirs) {
   const int status = WaitStatus(pid);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   for (const std::string& d : run_dirs) EXPECT_FALSE(Exists(d)) << d;
+  // A later run of this process reuses the run id, so the same paths: the stale instance object
+  // must not remove the new run's dirs.
+  absl::StatusOr<RunCgroups> next = RunCgroups::Create();
+  ASSERT_TRUE(next.ok()) << next.status();
+  absl::StatusOr<InstanceCgroup> same = next->CreateInstance("ep", "1", spec::Limits{});
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_TRUE(outliving->Kill().ok());
   EXPECT_TRUE(outliving->Remove().ok());
   outliving.reset();
+  for (const std::string& d : same->dirs()) EXPECT_TRUE(Exists(d)) << d;
 }
 
 // The v2 path of a modern host, where the supervisor must leave its own cgroup before it can
@@ -637,7 +652,8 @@ TEST_F(RunCgroupsTest, CreateRemovesRunsOfDeadSupervisorsOnly) {
   }
 
   RunCgroupsOptions options;
-  options.run_id = absl::StrCat(getpid(), "-0");  // stale-looking by design; it is ours
+  // Not shaped like "<pid>-<ticks>", so concurrent runs on this machine never judge it stale.
+  options.run_id = absl::StrCat(getpid(), "-stale-test");
   {
     absl::StatusOr<RunCgroups> run = RunCgroups::Create(options);
     ASSERT_TRUE(run.ok()) << run.status();

@@ -290,6 +290,15 @@ TEST(RunCgroupsFakeTest, UnusableV1HierarchyMakesItsLimitUnenforceableNotTheRunF
     memory.pointer = "/entrypoints/ep/limits";
     EXPECT_EQ(run->CreateInstance("ep", "2", memory).status().code(),
               absl::StatusCode::kFailedPrecondition);
+    // A half-made instance is removed when a step fails (here: plain dirs have no cgroup.procs
+    // to open in the v1 pids dir).
+    spec::Limits pids;
+    pids.pids = 4;
+    pids.pointer = "/entrypoints/ep/limits";
+    absl::Status refused = run->CreateInstance("ep", "3", pids).status();
+    EXPECT_THAT(refused.message(), HasSubstr("/sys/fs/cgroup/pids/shim-bpf/1-2/ep/3/cgroup.procs"));
+    EXPECT_FALSE(std::filesystem::exists(fs.root() + "/sys/fs/cgroup/unified/shim-bpf/1-2/ep/3"));
+    EXPECT_FALSE(std::filesystem::exists(fs.root() + "/sys/fs/cgroup/pids/shim-bpf/1-2/ep/3"));
   }
   EXPECT_FALSE(std::filesystem::exists(fs.root() + "/sys/fs/cgroup/unified/shim-bpf"));
   EXPECT_FALSE(std::filesystem::exists(fs.root() + "/sys/fs/cgroup/pids/shim-bpf"));
