@@ -106,7 +106,7 @@ static_assert(sizeof(struct net_rule_value) == 4 + 8 * NET_MAX_RANGES, "ABI");
 static_assert(sizeof(struct net_v4_key) == 16, "ABI shared with net_policy.bpf.c");
 static_assert(sizeof(struct net_v6_key) == 28, "ABI shared with net_policy.bpf.c");
 static_assert(sizeof(struct net_inbound_key) == 16, "ABI shared with net_policy.bpf.c");
-static_assert(sizeof(struct net_event) == 72, "ABI shared with net_policy.bpf.c");
+static_assert(sizeof(struct net_event) == 64, "ABI shared with net_policy.bpf.c");
 static_assert(sizeof(struct net_config) == 16, "ABI shared with net_policy.bpf.c");
 #else
 _Static_assert(sizeof(struct net_ep_policy) == 8, "ABI shared with userspace");
@@ -114,7 +114,7 @@ _Static_assert(sizeof(struct net_rule_value) == 4 + 8 * NET_MAX_RANGES, "ABI");
 _Static_assert(sizeof(struct net_v4_key) == 16, "ABI shared with userspace");
 _Static_assert(sizeof(struct net_v6_key) == 28, "ABI shared with userspace");
 _Static_assert(sizeof(struct net_inbound_key) == 16, "ABI shared with userspace");
-_Static_assert(sizeof(struct net_event) == 72, "ABI shared with userspace");
+_Static_assert(sizeof(struct net_event) == 64, "ABI shared with userspace");
 _Static_assert(sizeof(struct net_config) == 16, "ABI shared with userspace");
 #endif
 

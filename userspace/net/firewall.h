@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "net/policy.h"
 
-struct net_policy_bpf;  // the bpftool-generated skeleton
+struct net_policy;  // the bpftool-generated skeleton (bpf/net_policy.bpf.c)
 struct ring_buffer;
 struct bpf_link;
 
@@ -46,20 +46,20 @@ enum class Verdict { kDenied, kAudited, kDropped };
 
 struct Denial {
   Verdict verdict = Verdict::kDenied;
-  uint64_t dropped = 0;         // kDropped only: reports lost to the rate limit since last time
-  std::string entrypoint;       // name given to AddEntrypoint; "" for an unknown cgroup
-  uint64_t cgroup_id = 0;       // the entrypoint cgroup's id (0: the task is not under one)
-  uint32_t pid = 0;             // thread-group id; 0 for inbound packets (no task context)
+  uint64_t dropped = 0;    // kDropped only: reports lost to the rate limit since last time
+  std::string entrypoint;  // name given to AddEntrypoint; "" for an unknown cgroup
+  uint64_t cgroup_id = 0;  // the entrypoint cgroup's id (0: the task is not under one)
+  uint32_t pid = 0;        // thread-group id; 0 for inbound packets (no task context)
   std::string comm;
   Direction direction = Direction::kOutbound;
-  std::string hook;             // "connect4", "sendmsg6", "bind4", "sock_create", "listen"...
-  int family = 0;               // AF_INET / AF_INET6 (IPv4-mapped IPv6 reported as AF_INET),
-                                // or the socket's family for sock_create
-  std::string address;          // "10.0.0.1", "2001:db8::1"; "" when none
-  uint16_t port = 0;            // host order
-  int protocol = 0;             // IPPROTO_TCP / IPPROTO_UDP / other, as the socket has it
-  int sock_type = 0;            // SOCK_STREAM / SOCK_DGRAM / SOCK_RAW ...
-  uint64_t timestamp_ns = 0;    // CLOCK_MONOTONIC (bpf_ktime_get_ns)
+  std::string hook;           // "connect4", "sendmsg6", "bind4", "sock_create", "listen"...
+  int family = 0;             // AF_INET / AF_INET6 (IPv4-mapped IPv6 reported as AF_INET),
+                              // or the socket's family for sock_create
+  std::string address;        // "10.0.0.1", "2001:db8::1"; "" when none
+  uint16_t port = 0;          // host order
+  int protocol = 0;           // IPPROTO_TCP / IPPROTO_UDP / other, as the socket has it
+  int sock_type = 0;          // SOCK_STREAM / SOCK_DGRAM / SOCK_RAW ...
+  uint64_t timestamp_ns = 0;  // CLOCK_MONOTONIC (bpf_ktime_get_ns)
 };
 
 class Firewall {
@@ -82,8 +82,8 @@ class Firewall {
   // Removes an entrypoint's policy (its tasks are denied everything again).
   absl::Status RemoveEntrypoint(uint64_t entrypoint_cgroup_id);
 
-  // The ring buffer's fd: poll it for POLLIN (reports are submitted without forced wakeup
-  // when the buffer is not nearly full, so also consume on a ~100 ms timer).
+  // The ring buffer map's fd: poll it for POLLIN, then call ConsumeDenials. Also consume on a
+  // timer (~1 s) so that rate-limit drops are reported while no record arrives.
   int denial_fd() const;
   // Delivers every pending report, then one kDropped record if reports were lost since the
   // last call.
@@ -102,16 +102,15 @@ class Firewall {
   Firewall() = default;
   Denial Decode(const void* data) const;
 
-  net_policy_bpf* skel_ = nullptr;
+  ::net_policy* skel_ = nullptr;
   std::vector<bpf_link*> links_;
   ring_buffer* ring_ = nullptr;
   std::vector<std::string> missing_;
   absl::flat_hash_map<uint64_t, std::string> names_;
   absl::flat_hash_map<uint64_t, CompiledPolicy> installed_;  // for RemoveEntrypoint
   uint64_t dropped_reported_ = 0;
-  std::vector<Denial> pending_;
-  const std::function<void(const Denial&)>* sink_ = nullptr;
-  friend int HandleRingRecord(void* ctx, void* data, size_t size);
+  const std::function<void(const Denial&)>* sink_ = nullptr;  // during ConsumeDenials only
+  static int OnRecord(void* ctx, void* data, size_t size);
 };
 
 // One JSON object (no newline) for --events:

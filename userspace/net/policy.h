@@ -22,9 +22,9 @@ namespace shim::net {
 // One LPM-trie entry, without the entrypoint's cgroup id (AddEntrypoint stamps that in).
 struct CompiledPrefix {
   bool ipv6 = false;
-  uint8_t prefix_len = 0;                // of the address alone (0..32 or 0..128)
-  std::array<uint8_t, 16> address{};     // masked; IPv4 in the first 4 bytes, network order
-  net_rule_value value{};                // allowed port ranges per protocol
+  uint8_t prefix_len = 0;             // of the address alone (0..32 or 0..128)
+  std::array<uint8_t, 16> address{};  // masked; IPv4 in the first 4 bytes, network order
+  net_rule_value value{};             // allowed port ranges per protocol
 };
 
 struct CompiledPolicy {

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Network policy of shim-bpf runs (docs/network.md). Attached to a run's cgroup v2 directory;
+ * judges every socket operation of tasks beneath it by their *entrypoint* cgroup, the ancestor
+ * at net_cfg.entrypoint_level, whose policy userspace installs in the maps below:
+ *
+ *   sock_create      only AF_INET/AF_INET6 stream (TCP) / dgram (UDP) sockets, and only when the
+ *                    policy has a rule for that protocol; no raw, ICMP, SCTP... sockets
+ *   connect4/6       TCP and connected UDP: destination must match an LPM prefix + port range
+ *   sendmsg4/6       unconnected UDP: same, per datagram
+ *   bind4/6          only granted inbound ports (port 0, ephemeral, for protocols with rules)
+ *   cgroup_skb ingr. connection attempts (anything reaching a TCP *listening* socket) are dropped
+ *                    unless the listener's port is granted: this closes listen() on an unbound
+ *                    or port-0 socket, which autobinds without passing bind4/6
+ *
+ * IPv4-mapped IPv6 destinations (::ffff:a.b.c.d) are judged by the IPv4 rules. 0.0.0.0 and ::
+ * as destinations mean "this host" to the kernel, so they are judged as 127.0.0.1 and ::1.
+ * mode audit: allow, but report what enforce would deny. Reports go through a ring buffer behind
+ * a per-CPU token bucket; what the bucket or a full buffer refuses is counted in `dropped`. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "net_policy.h"
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define TCP_LISTEN_STATE 10 /* BPF_TCP_LISTEN */
+
+const volatile struct net_config net_cfg = {};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024); /* resized by the loader */
+  __type(key, __u64);
+  __type(value, struct net_ep_policy);
+} policies SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(max_entries, 65536);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct net_v4_key);
+  __type(value, struct net_rule_value);
+} rules_v4 SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(max_entries, 65536);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct net_v6_key);
+  __type(value, struct net_rule_value);
+} rules_v6 SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, struct net_inbound_key);
+  __type(value, __u8);
+} inbound SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 256 * 1024);
+} denials SEC(".maps");
+
+struct net_bucket {
+  __u64 last_ns;
+  __u64 tokens;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct net_bucket);
+} buckets SEC(".maps");
+
+/* Reports lost to the rate limit or a full ring buffer, per CPU. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} dropped SEC(".maps");
+
+static __always_inline void count_drop(void) {
+  __u32 zero = 0;
+  __u64 *n = bpf_map_lookup_elem(&dropped, &zero);
+  if (n) *n += 1; /* per-CPU value: no atomics needed */
+}
+
+/* Token bucket, per CPU: true if a report may be sent now. */
+static __always_inline bool take_token(void) {
+  __u32 zero = 0;
+  struct net_bucket *b = bpf_map_lookup_elem(&buckets, &zero);
+  if (!b) return false;
+  __u64 now = bpf_ktime_get_ns();
+  __u64 elapsed = now - b->last_ns;
+  __u64 burst = net_cfg.burst;
+  if (elapsed >= 1000000000ull) {
+    b->tokens = burst;
+    b->last_ns = now;
+  } else {
+    __u64 add = elapsed * net_cfg.rate_per_sec / 1000000000ull;
+    if (add > 0) {
+      b->tokens += add;
+      if (b->tokens > burst) b->tokens = burst;
+      b->last_ns = now;
+    }
+  }
+  if (b->tokens == 0) return false;
+  b->tokens -= 1;
+  return true;
+}
+
+struct report {
+  __u64 cgroup_id;
+  const __u32 *addr; /* 1 or 4 words, network order; NULL for none */
+  __u16 port;
+  __u8 family;
+  __u8 protocol;
+  __u8 hook;
+  __u8 verdict;
+  __u8 sock_type;
+  bool has_task;
+};
+
+static __always_inline void emit(const struct report *r) {
+  if (!take_token()) {
+    count_drop();
+    return;
+  }
+  struct net_event *e = bpf_ringbuf_reserve(&denials, sizeof(*e), 0);
+  if (!e) {
+    count_drop();
+    return;
+  }
+  __builtin_memset(e, 0, sizeof(*e));
+  e->cgroup_id = r->cgroup_id;
+  e->timestamp_ns = bpf_ktime_get_ns();
+  if (r->has_task) {
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    e->tgid = pid_tgid >> 32;
+    e->pid = (__u32)pid_tgid;
+    bpf_get_current_comm(e->comm, sizeof(e->comm));
+  }
+  if (r->addr) {
+    if (r->family == AF_INET6) {
+      __builtin_memcpy(e->addr, r->addr, 16);
+    } else {
+      __builtin_memcpy(e->addr, r->addr, 4);
+    }
+  }
+  e->port = r->port;
+  e->family = r->family;
+  e->protocol = r->protocol;
+  e->hook = r->hook;
+  e->verdict = r->verdict;
+  e->sock_type = r->sock_type;
+  bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline __u64 entrypoint_of_current(void) {
+  return bpf_get_current_ancestor_cgroup_id(net_cfg.entrypoint_level);
+}
+
+static __always_inline bool port_in(const struct net_port_range *r, __u32 n, __u16 port) {
+  for (int i = 0; i < NET_MAX_RANGES; i++) {
+    if (i >= n) break;
+    if (port >= r[i].first && port <= r[i].last) return true;
+  }
+  return false;
+}
+
+static __always_inline bool value_allows(const struct net_rule_value *v, __u8 protocol,
+                                         __u16 port) {
+  if (!v) return false;
+  if (protocol == IPPROTO_TCP) return port_in(v->tcp, v->n_tcp, port);
+  if (protocol == IPPROTO_UDP) return port_in(v->udp, v->n_udp, port);
+  return false;
+}
+
+static __always_inline bool allowed_v4(__u64 cg, __u32 ip4, __u8 protocol, __u16 port) {
+  struct net_v4_key key = {};
+  key.prefixlen = 64 + 32;
+  __builtin_memcpy(key.cgroup_id, &cg, 8);
+  /* 0.0.0.0 as a destination is this host: judge it as loopback. */
+  if (ip4 == 0) ip4 = bpf_htonl(0x7f000001);
+  __builtin_memcpy(key.addr, &ip4, 4);
+  return value_allows(bpf_map_lookup_elem(&rules_v4, &key), protocol, port);
+}
+
+static __always_inline bool is_v4_mapped(const __u32 *ip6) {
+  return ip6[0] == 0 && ip6[1] == 0 && ip6[2] == bpf_htonl(0xffff);
+}
+
+static __always_inline bool allowed_v6(__u64 cg, const __u32 *ip6, __u8 protocol, __u16 port) {
+  if (is_v4_mapped(ip6)) return allowed_v4(cg, ip6[3], protocol, port);
+  struct net_v6_key key = {};
+  key.prefixlen = 64 + 128;
+  __builtin_memcpy(key.cgroup_id, &cg, 8);
+  __u32 a[4] = {ip6[0], ip6[1], ip6[2], ip6[3]};
+  /* :: as a destination is this host: judge it as ::1. */
+  if ((a[0] | a[1] | a[2] | a[3]) == 0) a[3] = bpf_htonl(1);
+  __builtin_memcpy(key.addr, a, 16);
+  return value_allows(bpf_map_lookup_elem(&rules_v6, &key), protocol, port);
+}
+
+/* Common tail of every sock_addr hook: 1 allows, 0 denies with EPERM. */
+static __always_inline int verdict(bool allowed, const struct net_ep_policy *pol,
+                                   struct report *r) {
+  if (allowed) return 1;
+  bool audit = pol && (pol->flags & NET_POLICY_AUDIT);
+  r->verdict = audit ? NET_VERDICT_AUDITED : NET_VERDICT_DENIED;
+  emit(r);
+  return audit ? 1 : 0;
+}
+
+static __always_inline int judge_outbound(struct bpf_sock_addr *ctx, bool v6, __u8 hook) {
+  __u64 cg = entrypoint_of_current();
+  const struct net_ep_policy *pol = bpf_map_lookup_elem(&policies, &cg);
+  __u8 protocol = ctx->protocol;
+  __u16 port = bpf_ntohs((__u16)ctx->user_port);
+  __u32 ip6[4] = {};
+  struct report r = {.cgroup_id = cg, .port = port, .protocol = protocol, .hook = hook,
+                     .sock_type = ctx->type, .has_task = true};
+  bool allowed = false;
+  if (v6) {
+    ip6[0] = ctx->user_ip6[0];
+    ip6[1] = ctx->user_ip6[1];
+    ip6[2] = ctx->user_ip6[2];
+    ip6[3] = ctx->user_ip6[3];
+    if (is_v4_mapped(ip6)) {
+      r.family = AF_INET;
+      r.addr = &ip6[3];
+    } else {
+      r.family = AF_INET6;
+      r.addr = ip6;
+    }
+    if (pol) allowed = allowed_v6(cg, ip6, protocol, port);
+  } else {
+    ip6[0] = ctx->user_ip4;
+    r.family = AF_INET;
+    r.addr = ip6;
+    if (pol) allowed = allowed_v4(cg, ip6[0], protocol, port);
+  }
+  return verdict(allowed, pol, &r);
+}
+
+SEC("cgroup/connect4")
+int net_connect4(struct bpf_sock_addr *ctx) { return judge_outbound(ctx, false, NET_HOOK_CONNECT4); }
+
+SEC("cgroup/connect6")
+int net_connect6(struct bpf_sock_addr *ctx) { return judge_outbound(ctx, true, NET_HOOK_CONNECT6); }
+
+SEC("cgroup/sendmsg4")
+int net_sendmsg4(struct bpf_sock_addr *ctx) { return judge_outbound(ctx, false, NET_HOOK_SENDMSG4); }
+
+SEC("cgroup/sendmsg6")
+int net_sendmsg6(struct bpf_sock_addr *ctx) { return judge_outbound(ctx, true, NET_HOOK_SENDMSG6); }
+
+static __always_inline bool protocol_granted(const struct net_ep_policy *pol, __u8 protocol) {
+  if (!pol) return false;
+  if (protocol == IPPROTO_TCP) return pol->flags & NET_POLICY_ALLOW_TCP;
+  if (protocol == IPPROTO_UDP) return pol->flags & NET_POLICY_ALLOW_UDP;
+  return false;
+}
+
+static __always_inline bool inbound_granted(__u64 cg, __u16 port, __u8 protocol) {
+  struct net_inbound_key key = {};
+  key.cgroup_id = cg;
+  key.port = port;
+  key.protocol = protocol;
+  return bpf_map_lookup_elem(&inbound, &key) != NULL;
+}
+
+static __always_inline int judge_bind(struct bpf_sock_addr *ctx, bool v6, __u8 hook) {
+  __u64 cg = entrypoint_of_current();
+  const struct net_ep_policy *pol = bpf_map_lookup_elem(&policies, &cg);
+  __u8 protocol = ctx->protocol;
+  __u16 port = bpf_ntohs((__u16)ctx->user_port);
+  __u32 ip6[4] = {};
+  struct report r = {.cgroup_id = cg, .port = port, .protocol = protocol, .hook = hook,
+                     .sock_type = ctx->type, .has_task = true, .addr = ip6};
+  if (v6) {
+    ip6[0] = ctx->user_ip6[0];
+    ip6[1] = ctx->user_ip6[1];
+    ip6[2] = ctx->user_ip6[2];
+    ip6[3] = ctx->user_ip6[3];
+    r.family = AF_INET6;
+  } else {
+    ip6[0] = ctx->user_ip4;
+    r.family = AF_INET;
+  }
+  bool allowed = false;
+  if (pol) {
+    /* Port 0 picks an ephemeral port: what clients do. A listen() on it is still caught at
+     * ingress, so it is allowed whenever the protocol is. */
+    if (port == 0) {
+      allowed = protocol_granted(pol, protocol);
+    } else {
+      allowed = inbound_granted(cg, port, protocol);
+    }
+  }
+  return verdict(allowed, pol, &r);
+}
+
+SEC("cgroup/bind4")
+int net_bind4(struct bpf_sock_addr *ctx) { return judge_bind(ctx, false, NET_HOOK_BIND4); }
+
+SEC("cgroup/bind6")
+int net_bind6(struct bpf_sock_addr *ctx) { return judge_bind(ctx, true, NET_HOOK_BIND6); }
+
+SEC("cgroup/sock_create")
+int net_sock_create(struct bpf_sock *sk) {
+  __u32 family = sk->family;
+  __u32 type = sk->type;
+  __u32 protocol = sk->protocol;
+  if (family == AF_UNIX) return 1; /* trigger channels; abstract names: see docs/network.md */
+  __u64 cg = entrypoint_of_current();
+  const struct net_ep_policy *pol = bpf_map_lookup_elem(&policies, &cg);
+  bool allowed = false;
+  if (pol && (family == AF_INET || family == AF_INET6)) {
+    if (type == SOCK_STREAM && protocol == IPPROTO_TCP)
+      allowed = pol->flags & NET_POLICY_ALLOW_TCP;
+    else if (type == SOCK_DGRAM && protocol == IPPROTO_UDP)
+      allowed = pol->flags & NET_POLICY_ALLOW_UDP;
+  }
+  if (allowed) return 1;
+  struct report r = {.cgroup_id = cg, .family = family, .protocol = protocol,
+                     .hook = NET_HOOK_SOCK_CREATE, .sock_type = type, .has_task = true};
+  bool audit = pol && (pol->flags & NET_POLICY_AUDIT);
+  r.verdict = audit ? NET_VERDICT_AUDITED : NET_VERDICT_DENIED;
+  emit(&r);
+  return audit ? 1 : 0;
+}
+
+/* Packets for sockets beneath the run cgroup. Only packets reaching a TCP *listening* socket are
+ * judged (connection attempts: SYNs, or cookie ACKs): the listener's port must be granted to its
+ * entrypoint. Everything else (replies on connected sockets, UDP) passes. */
+SEC("cgroup_skb/ingress")
+int net_ingress(struct __sk_buff *skb) {
+  struct bpf_sock *sk = skb->sk;
+  if (!sk) return 1;
+  sk = bpf_sk_fullsock(sk);
+  if (!sk) return 1;
+  if (sk->protocol != IPPROTO_TCP || sk->state != TCP_LISTEN_STATE) return 1;
+  __u64 cg = bpf_skb_ancestor_cgroup_id(skb, net_cfg.entrypoint_level);
+  const struct net_ep_policy *pol = bpf_map_lookup_elem(&policies, &cg);
+  __u16 port = (__u16)sk->src_port; /* host order */
+  if (pol && inbound_granted(cg, port, IPPROTO_TCP)) return 1;
+  __u32 ip6[4] = {};
+  struct report r = {.cgroup_id = cg, .port = port, .protocol = IPPROTO_TCP,
+                     .hook = NET_HOOK_LISTEN, .sock_type = SOCK_STREAM, .addr = ip6};
+  if (sk->family == AF_INET6) {
+    ip6[0] = sk->src_ip6[0];
+    ip6[1] = sk->src_ip6[1];
+    ip6[2] = sk->src_ip6[2];
+    ip6[3] = sk->src_ip6[3];
+    r.family = AF_INET6;
+  } else {
+    ip6[0] = sk->src_ip4;
+    r.family = AF_INET;
+  }
+  bool audit = pol && (pol->flags & NET_POLICY_AUDIT);
+  r.verdict = audit ? NET_VERDICT_AUDITED : NET_VERDICT_DENIED;
+  emit(&r);
+  return audit ? 1 : 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
