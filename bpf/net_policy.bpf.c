@@ -357,10 +357,12 @@ int net_ingress(struct __sk_buff *skb) {
   struct report r = {.cgroup_id = cg, .port = port, .protocol = IPPROTO_TCP,
                      .hook = NET_HOOK_LISTEN, .sock_type = SOCK_STREAM, .addr = ip6};
   if (sk->family == AF_INET6) {
-    ip6[0] = sk->src_ip6[0];
-    ip6[1] = sk->src_ip6[1];
-    ip6[2] = sk->src_ip6[2];
-    ip6[3] = sk->src_ip6[3];
+    /* volatile: one load per word at a constant offset (the verifier forbids arithmetic on a
+     * sock pointer, which clang otherwise emits for the array). */
+    ip6[0] = *(volatile __u32 *)&sk->src_ip6[0];
+    ip6[1] = *(volatile __u32 *)&sk->src_ip6[1];
+    ip6[2] = *(volatile __u32 *)&sk->src_ip6[2];
+    ip6[3] = *(volatile __u32 *)&sk->src_ip6[3];
     r.family = AF_INET6;
   } else {
     ip6[0] = sk->src_ip4;
