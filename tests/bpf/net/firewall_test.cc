@@ -224,6 +224,7 @@ class FirewallTest : public ::testing::Test {
   }
 
   void Install(const OwnedCgroup& ep, const std::string& name, const spec::NetworkPolicy& p) {
+    ASSERT_NE(fw_, nullptr) << "the firewall did not attach";
     absl::Status s = fw_->AddEntrypoint(ep.id(), name, Compile(p));
     ASSERT_TRUE(s.ok()) << s;
   }
@@ -249,7 +250,7 @@ spec::NetworkPolicy OnlyHost2(uint16_t port) {
 }
 
 TEST_F(FirewallTest, AllowedCidrAndPortConnectsOthersGetEperm) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   Install(*ep_a_, "a", OnlyHost2(port_));
   const uint16_t port = port_;
   EXPECT_EQ(RunIn(ep_a_->path(), [&] { return Connect4("127.0.0.2", port); }), 0);
@@ -262,7 +263,7 @@ TEST_F(FirewallTest, AllowedCidrAndPortConnectsOthersGetEperm) {
 }
 
 TEST_F(FirewallTest, InstancesDeeperThanTheEntrypointCgroupGetItsPolicy) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   Install(*ep_a_, "a", OnlyHost2(port_));
   auto instance = MakeChild(*ep_a_, "instance-1");
   auto nested = MakeChild(*instance, "nested");
@@ -272,7 +273,7 @@ TEST_F(FirewallTest, InstancesDeeperThanTheEntrypointCgroupGetItsPolicy) {
 }
 
 TEST_F(FirewallTest, CgroupWithoutPolicyGetsNoIpSocketButUnixWorks) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   Install(*ep_a_, "a", OnlyHost2(port_));
   EXPECT_EQ(RunIn(ep_b_->path(), [] { return SocketErrno(AF_INET, SOCK_STREAM, 0); }), EPERM);
   EXPECT_EQ(RunIn(ep_b_->path(), [] { return SocketErrno(AF_INET6, SOCK_DGRAM, 0); }), EPERM);
@@ -282,7 +283,7 @@ TEST_F(FirewallTest, CgroupWithoutPolicyGetsNoIpSocketButUnixWorks) {
 }
 
 TEST_F(FirewallTest, PolicyOfOneEntrypointDoesNotLeakIntoAnother) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   spec::NetworkPolicy b;
   b.outbound.push_back(Rule("127.0.0.3/32", {{port_, port_}}, spec::Protocol::kTcp));
   Install(*ep_a_, "a", OnlyHost2(port_));
@@ -299,7 +300,7 @@ TEST_F(FirewallTest, PolicyOfOneEntrypointDoesNotLeakIntoAnother) {
 }
 
 TEST_F(FirewallTest, Ipv4MappedIpv6IsJudgedAsIpv4) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   Install(*ep_a_, "a", OnlyHost2(port_));
   const uint16_t port = port_;
   EXPECT_EQ(RunIn(ep_a_->path(), [&] { return Connect6("::ffff:127.0.0.2", port); }), 0);
@@ -310,7 +311,7 @@ TEST_F(FirewallTest, Ipv4MappedIpv6IsJudgedAsIpv4) {
 }
 
 TEST_F(FirewallTest, Ipv6RulesJudgeIpv6Destinations) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   UniqueFd l6(socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in6 a = V6("::1", 0);
   ASSERT_EQ(bind(l6.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
@@ -326,7 +327,7 @@ TEST_F(FirewallTest, Ipv6RulesJudgeIpv6Destinations) {
 }
 
 TEST_F(FirewallTest, UdpSendtoAndConnectedUdp) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   spec::NetworkPolicy p;
   p.outbound.push_back(Rule("127.0.0.2/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
   Install(*ep_a_, "a", p);
@@ -354,7 +355,7 @@ TEST_F(FirewallTest, UdpSendtoAndConnectedUdp) {
 }
 
 TEST_F(FirewallTest, TcpFastOpenSendtoIsJudgedLikeConnect) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   Install(*ep_a_, "a", OnlyHost2(port_));
   const uint16_t port = port_;
   EXPECT_EQ(RunIn(ep_a_->path(),
@@ -371,7 +372,7 @@ TEST_F(FirewallTest, TcpFastOpenSendtoIsJudgedLikeConnect) {
 }
 
 TEST_F(FirewallTest, BindOnlyToGrantedPortsAndEphemeral) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   // Find two free ports.
   UniqueFd probe1 = Listen("127.0.0.1", 0), probe2 = Listen("127.0.0.1", 0);
   const uint16_t granted = LocalPort(probe1.get()), other = LocalPort(probe2.get());
@@ -422,7 +423,7 @@ std::function<int(int, int)> ListenAndWait(uint16_t port) {
 }
 
 TEST_F(FirewallTest, ListenAutobindGetsNoConnectionsGrantedListenerDoes) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   UniqueFd probe = Listen("127.0.0.1", 0);
   const uint16_t granted = LocalPort(probe.get());
   probe.reset();
@@ -460,7 +461,7 @@ TEST_F(FirewallTest, ListenAutobindGetsNoConnectionsGrantedListenerDoes) {
 }
 
 TEST_F(FirewallTest, RawPacketAndOtherProtocolSocketsAreDenied) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   spec::NetworkPolicy p;
   p.outbound.push_back(Rule("0.0.0.0/0", {}));
   p.outbound.push_back(Rule("::/0", {}));
@@ -482,7 +483,7 @@ TEST_F(FirewallTest, RawPacketAndOtherProtocolSocketsAreDenied) {
 }
 
 TEST_F(FirewallTest, AuditModeAllowsAndReports) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   spec::NetworkPolicy p = OnlyHost2(port_);
   p.mode = spec::NetworkMode::kAudit;
   Install(*ep_a_, "auditor", p);
@@ -518,7 +519,7 @@ TEST_F(FirewallTest, AuditModeAllowsAndReports) {
 }
 
 TEST_F(FirewallTest, DenialRecordsCarryTheRightFields) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   Install(*ep_a_, "client", OnlyHost2(port_));
   const uint16_t port = port_;
   EXPECT_EQ(RunIn(ep_a_->path(), [&] { return Connect6("::ffff:127.0.0.3", port + 7); }), EPERM);
@@ -543,7 +544,7 @@ TEST_F(FirewallTest, RateLimitDropsAreCounted) {
   FirewallOptions o;
   o.denial_rate_per_sec = 1;
   o.denial_burst = 5;
-  AttachFirewall(o);
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall(o));
   Install(*ep_a_, "a", OnlyHost2(port_));
   const uint16_t port = port_;
   constexpr int kAttempts = 60;
@@ -569,7 +570,7 @@ TEST_F(FirewallTest, RateLimitDropsAreCounted) {
 }
 
 TEST_F(FirewallTest, NothingRemainsAttachedAfterDestruction) {
-  AttachFirewall();
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   Install(*ep_a_, "a", OnlyHost2(port_));
   std::vector<uint32_t> ids = fw_->ProgramIds();
   EXPECT_EQ(ids.size(), 8u);
