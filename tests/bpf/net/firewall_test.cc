@@ -26,6 +26,7 @@
 #include "common/unique_fd.h"
 #include "net/firewall.h"
 #include "net/policy.h"
+#include "net/socket_in_cgroup.h"
 #include "support/privileged.h"
 
 namespace shim::net {
@@ -606,6 +607,57 @@ TEST_F(FirewallTest, NothingRemainsAttachedAfterDestruction) {
   // And the cgroup is unpoliced again.
   const uint16_t port = port_;
   EXPECT_EQ(RunIn(ep_a_->path(), [&] { return Connect4("127.0.0.3", port); }), 0);
+}
+
+// connect(AF_UNSPEC) then connect(dst) on an inherited listening socket: 0 or errno.
+int ReconnectListener(int fd, const char* ip, uint16_t port) {
+  sockaddr unspec{};
+  unspec.sa_family = AF_UNSPEC;
+  if (connect(fd, &unspec, sizeof(unspec)) != 0) return 100 + errno;
+  sockaddr_in a = V4(ip, port);
+  return Errno(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)));
+}
+
+// The supervisor-created-socket trap, and its fix.
+TEST_F(FirewallTest, ListenersMustBeCreatedInTheEntrypointsCgroup) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  UniqueFd probe = Listen("127.0.0.1", 0);
+  const uint16_t granted = LocalPort(probe.get());
+  probe.reset();
+  spec::NetworkPolicy p = OnlyHost2(port_);
+  spec::InboundRule in;
+  in.port = granted;
+  p.inbound.push_back(in);
+  Install(*ep_a_, "a", p);
+  const uint16_t port = port_;
+
+  // Trap: a listener made in the supervisor's (here: the test's) cgroup runs no program at all,
+  // so the entrypoint can turn it into an outbound connection to anywhere.
+  UniqueFd outside = Listen("127.0.0.1", 0);
+  const int outside_fd = outside.get();
+  EXPECT_EQ(RunIn(ep_a_->path(), [&] { return ReconnectListener(outside_fd, "127.0.0.3", port); }),
+            0)
+      << "the kernel no longer lets a listener reconnect: update docs/network.md";
+
+  // Fix: the listener is created from a child in a leaf cgroup beneath the entrypoint's.
+  auto listeners = MakeChild(*ep_a_, "listeners");
+  sockaddr_in addr = V4("127.0.0.1", granted);
+  auto inside = BindSocketInCgroup(listeners->dir_fd(), SOCK_STREAM,
+                                   reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  ASSERT_TRUE(inside.ok()) << inside.status();
+  EXPECT_TRUE(ConnectsWithin(granted, 2000));  // the granted listener works
+  const int inside_fd = inside->get();
+  EXPECT_EQ(RunIn(ep_a_->path(), [&] { return ReconnectListener(inside_fd, "127.0.0.3", port); }),
+            EPERM);
+  // And its bind passes the policy: an ungranted port is refused.
+  UniqueFd probe2 = Listen("127.0.0.1", 0);
+  sockaddr_in other = V4("127.0.0.1", LocalPort(probe2.get()));
+  probe2.reset();
+  auto refused = BindSocketInCgroup(listeners->dir_fd(), SOCK_STREAM,
+                                    reinterpret_cast<sockaddr*>(&other), sizeof(other));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("bind"), std::string::npos) << refused.status();
+  EXPECT_NE(refused.status().message().find("EPERM"), std::string::npos) << refused.status();
 }
 
 TEST_F(FirewallTest, RefusesRootAndOwnCgroup) {
