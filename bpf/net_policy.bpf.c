@@ -10,7 +10,8 @@
  *   bind4/6          only granted inbound ports (port 0, ephemeral, for protocols with rules)
  *   cgroup_skb ingr. connection attempts (anything reaching a TCP *listening* socket) are dropped
  *                    unless the listener's port is granted: this closes listen() on an unbound
- *                    or port-0 socket, which autobinds without passing bind4/6
+ *                    or port-0 socket, which autobinds without passing bind4/6; UDP datagrams to
+ *                    an ungranted local port must come from an allowed destination (replies)
  *
  * IPv4-mapped IPv6 destinations (::ffff:a.b.c.d) are judged by the IPv4 rules. 0.0.0.0 and ::
  * as destinations mean "this host" to the kernel, so they are judged as 127.0.0.1 and ::1.
@@ -339,34 +340,92 @@ int net_sock_create(struct bpf_sock *sk) {
   return audit ? 1 : 0;
 }
 
-/* Packets for sockets beneath the run cgroup. Only packets reaching a TCP *listening* socket are
- * judged (connection attempts: SYNs, or cookie ACKs): the listener's port must be granted to its
- * entrypoint. Everything else (replies on connected sockets, UDP) passes. */
+/* The source address and port of an inbound UDP datagram (data starts at the network header).
+ * False if it cannot be read: an IPv6 datagram behind extension headers, for instance. */
+static __always_inline bool udp_source(struct __sk_buff *skb, __u32 *addr, bool *v6,
+                                       __u16 *port) {
+  __u16 sport;
+  if (skb->protocol == bpf_htons(0x0800)) { /* ETH_P_IP */
+    __u8 vihl;
+    if (bpf_skb_load_bytes(skb, 0, &vihl, 1)) return false;
+    if (bpf_skb_load_bytes(skb, 12, addr, 4)) return false;
+    if (bpf_skb_load_bytes(skb, (vihl & 0xf) * 4, &sport, 2)) return false;
+    *v6 = false;
+  } else if (skb->protocol == bpf_htons(0x86DD)) { /* ETH_P_IPV6 */
+    __u8 next;
+    if (bpf_skb_load_bytes(skb, 6, &next, 1) || next != IPPROTO_UDP) return false;
+    if (bpf_skb_load_bytes(skb, 8, addr, 16)) return false;
+    if (bpf_skb_load_bytes(skb, 40, &sport, 2)) return false;
+    *v6 = true;
+  } else {
+    return false;
+  }
+  *port = bpf_ntohs(sport);
+  return true;
+}
+
+/* Packets for sockets beneath the run cgroup, judged by the socket's entrypoint:
+ *  - TCP, to a *listening* socket (connection attempts: SYNs, or cookie ACKs): the listener's
+ *    port must be an inbound grant. This closes listen() on an unbound or port-0 socket, which
+ *    autobinds without passing bind4/6.
+ *  - UDP, to a socket whose local port is not an inbound grant: the datagram must come from an
+ *    address and port the entrypoint may send to (replies to its own traffic), so an ephemeral
+ *    UDP socket is not a server for anyone.
+ * Everything else (TCP on connected sockets, which passed connect4/6 or a granted listener)
+ * passes. */
 SEC("cgroup_skb/ingress")
 int net_ingress(struct __sk_buff *skb) {
   struct bpf_sock *sk = skb->sk;
   if (!sk) return 1;
   sk = bpf_sk_fullsock(sk);
   if (!sk) return 1;
-  if (sk->protocol != IPPROTO_TCP || sk->state != TCP_LISTEN_STATE) return 1;
+  __u32 protocol = sk->protocol;
+  if (protocol == IPPROTO_TCP) {
+    if (sk->state != TCP_LISTEN_STATE) return 1;
+  } else if (protocol != IPPROTO_UDP) {
+    return 1;
+  }
   __u64 cg = bpf_skb_ancestor_cgroup_id(skb, net_cfg.entrypoint_level);
   const struct net_ep_policy *pol = bpf_map_lookup_elem(&policies, &cg);
-  __u16 port = (__u16)sk->src_port; /* host order */
-  if (pol && inbound_granted(cg, port, IPPROTO_TCP)) return 1;
+  __u16 local_port = (__u16)sk->src_port; /* host order */
+  if (pol && inbound_granted(cg, local_port, protocol)) return 1;
   __u32 ip6[4] = {};
-  struct report r = {.cgroup_id = cg, .port = port, .protocol = IPPROTO_TCP,
-                     .hook = NET_HOOK_LISTEN, .sock_type = SOCK_STREAM, .addr = ip6};
-  if (sk->family == AF_INET6) {
-    /* volatile: one load per word at a constant offset (the verifier forbids arithmetic on a
-     * sock pointer, which clang otherwise emits for the array). */
-    ip6[0] = *(volatile __u32 *)&sk->src_ip6[0];
-    ip6[1] = *(volatile __u32 *)&sk->src_ip6[1];
-    ip6[2] = *(volatile __u32 *)&sk->src_ip6[2];
-    ip6[3] = *(volatile __u32 *)&sk->src_ip6[3];
-    r.family = AF_INET6;
+  struct report r = {.cgroup_id = cg, .protocol = protocol, .addr = ip6};
+  if (protocol == IPPROTO_TCP) {
+    r.hook = NET_HOOK_LISTEN;
+    r.sock_type = SOCK_STREAM;
+    r.port = local_port;
+    if (sk->family == AF_INET6) {
+      /* volatile: one load per word at a constant offset (the verifier forbids arithmetic on a
+       * sock pointer, which clang otherwise emits for the array). */
+      ip6[0] = *(volatile __u32 *)&sk->src_ip6[0];
+      ip6[1] = *(volatile __u32 *)&sk->src_ip6[1];
+      ip6[2] = *(volatile __u32 *)&sk->src_ip6[2];
+      ip6[3] = *(volatile __u32 *)&sk->src_ip6[3];
+      r.family = AF_INET6;
+    } else {
+      ip6[0] = sk->src_ip4;
+      r.family = AF_INET;
+    }
   } else {
-    ip6[0] = sk->src_ip4;
-    r.family = AF_INET;
+    r.hook = NET_HOOK_UDP_RECV;
+    r.sock_type = SOCK_DGRAM;
+    bool v6 = false;
+    __u16 sport = 0;
+    if (udp_source(skb, ip6, &v6, &sport)) {
+      r.port = sport;
+      if (v6 && is_v4_mapped(ip6)) {
+        r.family = AF_INET;
+        r.addr = &ip6[3];
+      } else {
+        r.family = v6 ? AF_INET6 : AF_INET;
+      }
+      if (pol) {
+        bool allowed = v6 ? allowed_v6(cg, ip6, IPPROTO_UDP, sport)
+                          : allowed_v4(cg, ip6[0], IPPROTO_UDP, sport);
+        if (allowed) return 1;
+      }
+    }
   }
   bool audit = pol && (pol->flags & NET_POLICY_AUDIT);
   r.verdict = audit ? NET_VERDICT_AUDITED : NET_VERDICT_DENIED;

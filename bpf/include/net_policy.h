@@ -68,6 +68,7 @@ enum net_hook {
   NET_HOOK_BIND6 = 6,
   NET_HOOK_SOCK_CREATE = 7,
   NET_HOOK_LISTEN = 8, /* cgroup_skb ingress: a connection attempt to an ungranted listener */
+  NET_HOOK_UDP_RECV = 9, /* cgroup_skb ingress: a datagram from a source the rules do not allow */
 };
 
 enum net_verdict {

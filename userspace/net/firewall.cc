@@ -34,7 +34,9 @@ constexpr HookInfo kHooks[] = {
     {"net_sendmsg6", "outbound IPv6 unconnected UDP (cgroup/sendmsg6)"},
     {"net_bind4", "inbound IPv4 port grants on bind (cgroup/bind4)"},
     {"net_bind6", "inbound IPv6 port grants on bind (cgroup/bind6)"},
-    {"net_ingress", "inbound connections only to granted listening ports (cgroup_skb/ingress)"},
+    {"net_ingress",
+     "inbound TCP connections only to granted listening ports, UDP only to granted ports or from "
+     "allowed peers (cgroup_skb/ingress)"},
 };
 
 const char* HookName(uint8_t hook) {
@@ -55,6 +57,8 @@ const char* HookName(uint8_t hook) {
       return "sock_create";
     case NET_HOOK_LISTEN:
       return "listen";
+    case NET_HOOK_UDP_RECV:
+      return "udp_recv";
     default:
       return "unknown";
   }
@@ -65,6 +69,7 @@ Direction HookDirection(uint8_t hook) {
     case NET_HOOK_BIND4:
     case NET_HOOK_BIND6:
     case NET_HOOK_LISTEN:
+    case NET_HOOK_UDP_RECV:
       return Direction::kInbound;
     case NET_HOOK_SOCK_CREATE:
       return Direction::kSocket;

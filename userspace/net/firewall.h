@@ -52,7 +52,7 @@ struct Denial {
   uint32_t pid = 0;        // thread-group id; 0 for inbound packets (no task context)
   std::string comm;
   Direction direction = Direction::kOutbound;
-  std::string hook;           // "connect4", "sendmsg6", "bind4", "sock_create", "listen"...
+  std::string hook;           // connect4/6, sendmsg4/6, bind4/6, sock_create, listen, udp_recv
   int family = 0;             // AF_INET / AF_INET6 (IPv4-mapped IPv6 reported as AF_INET),
                               // or the socket's family for sock_create
   std::string address;        // "10.0.0.1", "2001:db8::1"; "" when none

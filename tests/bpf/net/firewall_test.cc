@@ -355,6 +355,76 @@ TEST_F(FirewallTest, UdpSendtoAndConnectedUdp) {
             EPERM);
 }
 
+// The child binds UDP on 127.0.0.1:`port` (0: ephemeral), reports its port, waits for the test's
+// go, then reads for 300 ms: returns a bit set of payloads seen ('2' -> 1, '3' -> 2).
+std::function<int(int, int)> UdpReceiver(uint16_t port) {
+  return [port](int out, int in) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 100;
+    sockaddr_in a = V4("127.0.0.1", port);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return 101;
+    uint16_t got = LocalPort(fd);
+    if (write(out, &got, sizeof(got)) != sizeof(got)) return 102;
+    char go;
+    if (read(in, &go, 1) != 1) return 103;
+    int seen = 0;
+    timeval tv{0, 300000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[4];
+    while (recv(fd, buf, sizeof(buf), 0) == 1) seen |= buf[0] == '2' ? 1 : 2;
+    return seen;
+  };
+}
+
+void SendFrom(int fd, uint16_t to_port, char payload) {
+  sockaddr_in a = V4("127.0.0.1", to_port);
+  ASSERT_EQ(sendto(fd, &payload, 1, 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 1);
+}
+
+TEST_F(FirewallTest, UdpReceiveOnlyFromAllowedPeersUnlessThePortIsGranted) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  UniqueFd probe = Listen("127.0.0.1", 0, SOCK_DGRAM);
+  const uint16_t granted = LocalPort(probe.get());
+  probe.reset();
+  spec::NetworkPolicy p;
+  p.outbound.push_back(Rule("127.0.0.2/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
+  spec::InboundRule in;
+  in.port = granted;
+  in.protocol = spec::Protocol::kUdp;
+  p.inbound.push_back(in);
+  Install(*ep_a_, "a", p);
+  {
+    // Ephemeral port: only replies from 127.0.0.2:udp_port_ (an allowed destination) arrive.
+    Child child(ep_a_->path(), UdpReceiver(0));
+    uint16_t port = 0;
+    ASSERT_EQ(read(child.from_child(), &port, sizeof(port)), 2);
+    SendFrom(udp3_.get(), port, '3');
+    SendFrom(udp2_.get(), port, '2');
+    ASSERT_EQ(write(child.to_child(), "g", 1), 1);
+    EXPECT_EQ(child.Wait(), 1);
+    bool reported = false;
+    for (const Denial& d : Drain()) {
+      if (d.hook == "udp_recv") {
+        reported = true;
+        EXPECT_EQ(d.address, "127.0.0.3");
+        EXPECT_EQ(d.port, udp_port_);
+        EXPECT_EQ(d.direction, Direction::kInbound);
+      }
+    }
+    EXPECT_TRUE(reported);
+  }
+  {
+    // A granted port is a server: datagrams from anyone arrive.
+    Child child(ep_a_->path(), UdpReceiver(granted));
+    uint16_t port = 0;
+    ASSERT_EQ(read(child.from_child(), &port, sizeof(port)), 2);
+    SendFrom(udp3_.get(), port, '3');
+    SendFrom(udp2_.get(), port, '2');
+    ASSERT_EQ(write(child.to_child(), "g", 1), 1);
+    EXPECT_EQ(child.Wait(), 3);
+  }
+}
+
 TEST_F(FirewallTest, TcpFastOpenSendtoIsJudgedLikeConnect) {
   ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   Install(*ep_a_, "a", OnlyHost2(port_));
