@@ -69,6 +69,8 @@ enum net_hook {
   NET_HOOK_SOCK_CREATE = 7,
   NET_HOOK_LISTEN = 8, /* cgroup_skb ingress: a connection attempt to an ungranted listener */
   NET_HOOK_UDP_RECV = 9, /* cgroup_skb ingress: a datagram from a source the rules do not allow */
+  NET_HOOK_CONNECT_UNIX = 10, /* connect() to an abstract unix socket */
+  NET_HOOK_SENDMSG_UNIX = 11, /* sendto() to an abstract unix socket */
 };
 
 enum net_verdict {
@@ -83,7 +85,7 @@ struct net_event {
   __u32 tgid; /* 0 for inbound packets (no task context) */
   __u32 pid;
   char comm[16];
-  __u8 addr[16]; /* IPv4 in the first 4 bytes */
+  __u8 addr[16]; /* IPv4 in the first 4 bytes; AF_UNIX: the abstract name's first bytes */
   __u16 port;    /* host order */
   __u8 family;   /* AF_INET / AF_INET6 of the judged address, or the socket family */
   __u8 protocol;

@@ -17,6 +17,7 @@
 #include "common/errno_status.h"
 #include "common/status_macros.h"
 #include "net_policy.skel.h"
+#include "net_unix.skel.h"
 
 namespace shim::net {
 namespace {
@@ -59,6 +60,10 @@ const char* HookName(uint8_t hook) {
       return "listen";
     case NET_HOOK_UDP_RECV:
       return "udp_recv";
+    case NET_HOOK_CONNECT_UNIX:
+      return "connect_unix";
+    case NET_HOOK_SENDMSG_UNIX:
+      return "sendmsg_unix";
     default:
       return "unknown";
   }
@@ -226,15 +231,61 @@ absl::StatusOr<std::unique_ptr<Firewall>> Firewall::Attach(int run_cgroup_fd,
     }
     fw->links_.push_back(link);
   }
+  if (absl::Status s = fw->AttachUnix(run_cgroup_fd, path_level.first); !s.ok()) {
+    constexpr const char* kGuarantee =
+        "abstract unix sockets refused (cgroup/connect_unix, sendmsg_unix; Linux >= 6.7)";
+    if (!options.allow_degraded) {
+      return absl::Status(s.code(),
+                          absl::StrCat("missing guarantee: ", kGuarantee, ": ", s.message()));
+    }
+    fw->missing_.push_back(absl::StrCat(kGuarantee, ": ", s.message()));
+  }
   fw->ring_ =
       ring_buffer__new(bpf_map__fd(skel->maps.denials), &Firewall::OnRecord, fw.get(), nullptr);
   if (fw->ring_ == nullptr) return ErrnoStatus("open the denial ring buffer");
   return fw;
 }
 
+// The abstract-unix programs: a second object (they need Linux >= 6.7, and a failure here must
+// not take the IP policy down with it) sharing the first one's maps.
+absl::Status Firewall::AttachUnix(int run_cgroup_fd, const std::string& path) {
+  // enum bpf_attach_type values of Linux 6.7+, missing from older uapi headers.
+  constexpr auto kUnixConnect = static_cast<bpf_attach_type>(49);  // BPF_CGROUP_UNIX_CONNECT
+  constexpr auto kUnixSendmsg = static_cast<bpf_attach_type>(50);  // BPF_CGROUP_UNIX_SENDMSG
+  unix_skel_ = net_unix__open();
+  if (unix_skel_ == nullptr) return ErrnoStatus("open the net_unix BPF object");
+  unix_skel_->rodata->net_cfg = skel_->rodata->net_cfg;
+  const std::pair<bpf_map*, bpf_map*> shared[] = {
+      {unix_skel_->maps.policies, skel_->maps.policies},
+      {unix_skel_->maps.denials, skel_->maps.denials},
+      {unix_skel_->maps.buckets, skel_->maps.buckets},
+      {unix_skel_->maps.dropped, skel_->maps.dropped},
+  };
+  for (const auto& [mine, theirs] : shared) {
+    if (int err = bpf_map__reuse_fd(mine, bpf_map__fd(theirs)); err != 0) {
+      return ErrnoStatus(absl::StrCat("share map ", bpf_map__name(theirs)), -err);
+    }
+  }
+  bpf_program__set_expected_attach_type(unix_skel_->progs.net_connect_unix, kUnixConnect);
+  bpf_program__set_expected_attach_type(unix_skel_->progs.net_sendmsg_unix, kUnixSendmsg);
+  if (int err = net_unix__load(unix_skel_); err != 0) {
+    return ErrnoStatus("load the net_unix BPF programs", -err);
+  }
+  for (bpf_program* prog :
+       {unix_skel_->progs.net_connect_unix, unix_skel_->progs.net_sendmsg_unix}) {
+    bpf_link* link = bpf_program__attach_cgroup(prog, run_cgroup_fd);
+    if (link == nullptr) {
+      return ErrnoStatus(absl::StrCat("attach ", bpf_program__name(prog), " to ", path), errno);
+    }
+    links_.push_back(link);
+  }
+  return absl::OkStatus();
+}
+
 Firewall::~Firewall() {
   if (ring_ != nullptr) ring_buffer__free(ring_);
   for (bpf_link* link : links_) bpf_link__destroy(link);
+  if (unix_skel_ != nullptr) net_unix__destroy(unix_skel_);
   if (skel_ != nullptr) net_policy__destroy(skel_);
 }
 
@@ -302,7 +353,19 @@ Denial Firewall::Decode(const void* data) const {
   d.protocol = e.protocol;
   d.sock_type = e.sock_type;
   d.timestamp_ns = e.timestamp_ns;
-  if (e.hook != NET_HOOK_SOCK_CREATE) {
+  if (e.family == AF_UNIX) {
+    // An abstract name's first bytes, shown as "@name" (non-printable bytes as \xNN).
+    std::string name = "@";
+    for (size_t i = 0; i < sizeof(e.addr) && e.addr[i] != 0; ++i) {
+      const unsigned char c = e.addr[i];
+      if (c >= 0x20 && c < 0x7f) {
+        absl::StrAppend(&name, absl::string_view(reinterpret_cast<const char*>(&e.addr[i]), 1));
+      } else {
+        absl::StrAppend(&name, "\\x", absl::Hex(c, absl::kZeroPad2));
+      }
+    }
+    d.address = std::move(name);
+  } else if (e.hook != NET_HOOK_SOCK_CREATE) {
     char text[INET6_ADDRSTRLEN] = {};
     if (e.family == AF_INET6) {
       inet_ntop(AF_INET6, e.addr, text, sizeof(text));
@@ -343,11 +406,16 @@ absl::Status Firewall::ConsumeDenials(const std::function<void(const Denial&)>& 
 
 std::vector<uint32_t> Firewall::ProgramIds() const {
   std::vector<uint32_t> ids;
-  bpf_program* prog = nullptr;
-  bpf_object__for_each_program(prog, skel_->obj) {
-    bpf_prog_info info{};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) ids.push_back(info.id);
+  for (bpf_object* obj : {skel_->obj, unix_skel_ ? unix_skel_->obj : nullptr}) {
+    if (obj == nullptr) continue;
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, obj) {
+      bpf_prog_info info{};
+      uint32_t len = sizeof(info);
+      if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) {
+        ids.push_back(info.id);
+      }
+    }
   }
   return ids;
 }

@@ -21,7 +21,8 @@
 #include "absl/status/statusor.h"
 #include "net/policy.h"
 
-struct net_policy;  // the bpftool-generated skeleton (bpf/net_policy.bpf.c)
+struct net_policy;  // the bpftool-generated skeletons (bpf/net_policy.bpf.c, bpf/net_unix.bpf.c)
+struct net_unix;
 struct ring_buffer;
 struct bpf_link;
 
@@ -101,8 +102,10 @@ class Firewall {
  private:
   Firewall() = default;
   Denial Decode(const void* data) const;
+  absl::Status AttachUnix(int run_cgroup_fd, const std::string& path);
 
   ::net_policy* skel_ = nullptr;
+  ::net_unix* unix_skel_ = nullptr;  // abstract unix sockets; null if it could not load
   std::vector<bpf_link*> links_;
   ring_buffer* ring_ = nullptr;
   std::vector<std::string> missing_;

@@ -12,11 +12,13 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -553,6 +555,76 @@ TEST_F(FirewallTest, RawPacketAndOtherProtocolSocketsAreDenied) {
   EXPECT_EQ(RunIn(dir, [] { return SocketErrno(AF_INET, SOCK_STREAM, 262 /* MPTCP */); }), EPERM);
 }
 
+// An abstract unix socket of the test process (outside the run), named @shim-net-<pid>-<tag>.
+UniqueFd AbstractListener(int type, const std::string& name) {
+  UniqueFd fd(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::memcpy(a.sun_path + 1, name.data(), name.size());
+  const socklen_t len = offsetof(sockaddr_un, sun_path) + 1 + name.size();
+  EXPECT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&a), len), 0) << strerror(errno);
+  if (type == SOCK_STREAM) {
+    EXPECT_EQ(listen(fd.get(), 8), 0);
+  }
+  return fd;
+}
+
+int UnixOp(int type, const std::string& path, bool abstract, bool use_sendto) {
+  int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::memcpy(a.sun_path + (abstract ? 1 : 0), path.data(), path.size());
+  const socklen_t len = offsetof(sockaddr_un, sun_path) + (abstract ? 1 : 0) + path.size();
+  int rc = use_sendto
+               ? (sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&a), len) == 1 ? 0 : errno)
+               : Errno(connect(fd, reinterpret_cast<sockaddr*>(&a), len));
+  close(fd);
+  return rc;
+}
+
+TEST_F(FirewallTest, AbstractUnixSocketsAreRefusedPathnameAndPairsWork) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  Install(*ep_a_, "a", OnlyHost2(port_));
+  const std::string stream = absl::StrCat("shim-net-", getpid(), "-stream");
+  const std::string dgram = absl::StrCat("shim-net-", getpid(), "-dgram");
+  UniqueFd s = AbstractListener(SOCK_STREAM, stream);
+  UniqueFd d = AbstractListener(SOCK_DGRAM, dgram);
+  // Sanity: the test process (outside the run) reaches them.
+  EXPECT_EQ(UnixOp(SOCK_STREAM, stream, true, false), 0);
+  const std::string dir = ep_a_->path();
+  EXPECT_EQ(RunIn(dir, [&] { return UnixOp(SOCK_STREAM, stream, true, false); }), EPERM);
+  EXPECT_EQ(RunIn(dir, [&] { return UnixOp(SOCK_DGRAM, dgram, true, true); }), EPERM);
+  EXPECT_EQ(RunIn(dir, [&] { return UnixOp(SOCK_DGRAM, dgram, true, false); }), EPERM);
+  // Entrypoints without a policy are refused too.
+  EXPECT_EQ(RunIn(ep_b_->path(), [&] { return UnixOp(SOCK_STREAM, stream, true, false); }), EPERM);
+  // Pathname sockets are the filesystem's business.
+  const std::string path = absl::StrCat("/tmp/shim-net-test-", getpid(), ".sock");
+  unlink(path.c_str());
+  UniqueFd p(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un pa{};
+  pa.sun_family = AF_UNIX;
+  std::memcpy(pa.sun_path, path.data(), path.size());
+  ASSERT_EQ(bind(p.get(), reinterpret_cast<sockaddr*>(&pa), sizeof(pa)), 0);
+  ASSERT_EQ(listen(p.get(), 8), 0);
+  EXPECT_EQ(RunIn(dir, [&] { return UnixOp(SOCK_STREAM, path, false, false); }), 0);
+  unlink(path.c_str());
+  // socketpair (what trigger channels are) needs no address.
+  EXPECT_EQ(RunIn(dir,
+                  [] {
+                    int sv[2];
+                    if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0) return errno;
+                    return send(sv[0], "x", 1, 0) == 1 ? 0 : errno;
+                  }),
+            0);
+  std::vector<Denial> ds = Drain();
+  ASSERT_GE(ds.size(), 1u);
+  EXPECT_EQ(ds[0].hook, "connect_unix");
+  EXPECT_EQ(ds[0].family, AF_UNIX);
+  EXPECT_EQ(ds[0].address, absl::StrCat("@", stream.substr(0, 16)));
+  EXPECT_EQ(ds[0].entrypoint, "a");
+}
+
 TEST_F(FirewallTest, AuditModeAllowsAndReports) {
   ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   spec::NetworkPolicy p = OnlyHost2(port_);
@@ -644,11 +716,17 @@ TEST_F(FirewallTest, NothingRemainsAttachedAfterDestruction) {
   ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   Install(*ep_a_, "a", OnlyHost2(port_));
   std::vector<uint32_t> ids = fw_->ProgramIds();
-  EXPECT_EQ(ids.size(), 8u);
-  const bpf_attach_type types[] = {BPF_CGROUP_INET4_CONNECT,    BPF_CGROUP_INET6_CONNECT,
-                                   BPF_CGROUP_UDP4_SENDMSG,     BPF_CGROUP_UDP6_SENDMSG,
-                                   BPF_CGROUP_INET4_BIND,       BPF_CGROUP_INET6_BIND,
-                                   BPF_CGROUP_INET_SOCK_CREATE, BPF_CGROUP_INET_INGRESS};
+  EXPECT_EQ(ids.size(), 10u);
+  const bpf_attach_type types[] = {BPF_CGROUP_INET4_CONNECT,
+                                   BPF_CGROUP_INET6_CONNECT,
+                                   BPF_CGROUP_UDP4_SENDMSG,
+                                   BPF_CGROUP_UDP6_SENDMSG,
+                                   BPF_CGROUP_INET4_BIND,
+                                   BPF_CGROUP_INET6_BIND,
+                                   BPF_CGROUP_INET_SOCK_CREATE,
+                                   BPF_CGROUP_INET_INGRESS,
+                                   static_cast<bpf_attach_type>(49) /* UNIX_CONNECT */,
+                                   static_cast<bpf_attach_type>(50) /* UNIX_SENDMSG */};
   for (bpf_attach_type t : types) {
     uint32_t count = 0;
     ASSERT_EQ(bpf_prog_query(run_->dir_fd(), t, 0, nullptr, nullptr, &count), 0);
