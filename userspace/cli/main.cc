@@ -16,6 +16,7 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;  // set by the chosen subcommand's callback
   shim::cli::RegisterRunCommand(app, exit_code);
+  shim::cli::RegisterAuditCommand(app, exit_code);
   shim::cli::RegisterValidateCommand(app, exit_code);
   // CLI11 reports an unknown subcommand only as "A subcommand is required"; name it instead.
   std::string known;

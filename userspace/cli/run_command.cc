@@ -23,7 +23,11 @@ void RegisterRunCommand(CLI::App& app, int& exit_code) {
   command->add_option("--grace", *grace,
                       "On SIGINT/SIGTERM, how long running voids may finish before they are "
                       "killed (default 3s)");
-  command->add_flag("-q,--quiet", options->quiet, "No start-up report on stderr");
+  command->add_flag("-q,--quiet", options->quiet,
+                    "No start-up report and no live network denials on stderr");
+  command->add_flag("--allow-degraded", options->allow_degraded,
+                    "Run even if a network hook cannot attach (every missing guarantee is "
+                    "printed)");
   command->add_option("trailing", options->trailing,
                       "Words after -- are passed to entrypoints with a \"Trailing\" arg");
   command->footer(

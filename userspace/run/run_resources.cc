@@ -11,10 +11,9 @@
 #include "common/status_macros.h"
 
 namespace shim::run {
-namespace {
 
-absl::StatusOr<UniqueFd> BindListener(const spec::SocketAddress& address,
-                                      const std::string& pointer) {
+absl::StatusOr<UniqueFd> RunResources::BindListenerHere(const spec::SocketAddress& address,
+                                                        const std::string& pointer) {
   const int family = address.ipv6 ? AF_INET6 : AF_INET;
   UniqueFd fd(socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return ErrnoStatus(absl::StrCat(pointer, ": socket for ", address.text), errno);
@@ -46,9 +45,8 @@ absl::StatusOr<UniqueFd> BindListener(const spec::SocketAddress& address,
   return fd;
 }
 
-}  // namespace
-
-absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec) {
+absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec,
+                                                  const ListenerFactory& make_listener) {
   RunResources resources;
   auto ensure = [](std::map<std::string, trigger::Channel>& channels,
                    const std::string& name) -> absl::Status {
@@ -69,8 +67,11 @@ absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec) {
       } else if (const auto* socket = std::get_if<spec::ArgFileSocket>(&arg.kind)) {
         RETURN_IF_ERROR(ensure(resources.file_sockets, socket->name));
       } else if (const auto* listener = std::get_if<spec::ArgTcpListener>(&arg.kind)) {
-        ASSIGN_OR_RETURN(UniqueFd fd, BindListener(listener->address, arg.pointer));
-        resources.listeners.emplace(arg.pointer, std::move(fd));
+        absl::StatusOr<UniqueFd> fd = make_listener
+                                           ? make_listener(entrypoint, arg, listener->address)
+                                           : BindListenerHere(listener->address, arg.pointer);
+        if (!fd.ok()) return fd.status();
+        resources.listeners.emplace(arg.pointer, *std::move(fd));
       }
     }
   }

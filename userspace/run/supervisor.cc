@@ -23,6 +23,7 @@
 #include "common/status_macros.h"
 #include "run/event_log.h"
 #include "run/instance_args.h"
+#include "run/run_network.h"
 #include "run/run_resources.h"
 #include "spec/load.h"
 #include "void/void.h"
@@ -70,13 +71,18 @@ class Supervisor {
         return absl::FailedPreconditionError(
             absl::StrCat("entrypoint ", entrypoint.name, ": ", s.message()));
       }
-      if (entrypoint.network) {
-        return absl::UnimplementedError(absl::StrCat(
-            entrypoint.pointer, "/network: network grants need the eBPF firewall, which this "
-                                "build does not enforce yet; refusing to run unenforced"));
-      }
+      // Creates the entrypoint's cgroup (the firewall keys its policy by it) and a spare
+      // instance cgroup, so the first spawn does not wait for mkdir.
+      RETURN_IF_ERROR(cgroups_->Prepare(entrypoint.name, entrypoint.limits, 1));
     }
-    ASSIGN_OR_RETURN(resources_, RunResources::Create(spec_));
+    ASSIGN_OR_RETURN(network_, RunNetwork::Create(spec_, *cgroups_, options_.audit,
+                                                  options_.allow_degraded));
+    ASSIGN_OR_RETURN(resources_,
+                     RunResources::Create(spec_, [this](const spec::Entrypoint& entrypoint,
+                                                        const spec::Arg& arg,
+                                                        const spec::SocketAddress& address) {
+                       return network_->MakeListener(entrypoint, arg, address);
+                     }));
     sandbox::VoidOptions void_options;
     void_options.base_dir = spec_.source_dir;
     for (const spec::Entrypoint& entrypoint : spec_.entrypoints) {
@@ -114,6 +120,21 @@ class Supervisor {
     for (const std::string& line : cgroups_->Describe()) {
       std::fprintf(stderr, "shim-bpf:   %s\n", line.c_str());
     }
+    std::fprintf(stderr, "shim-bpf:   network: eBPF firewall on the run's cgroup%s\n",
+                 options_.audit ? " (audit mode: nothing is denied, everything is reported)" : "");
+  }
+
+  void ReportDegraded() {
+    // Printed even with --quiet: running with a guarantee missing must never go unnoticed.
+    for (const std::string& missing : network_->missing_guarantees()) {
+      std::fprintf(stderr, "shim-bpf: WARNING: --allow-degraded: NOT ENFORCED: %s\n",
+                   missing.c_str());
+    }
+  }
+
+  void PrintAuditSummary() {
+    network_->Drain(*events_, /*quiet=*/true);
+    std::fprintf(stderr, "\n%s", network_->summary().Text().c_str());
   }
 
   // Starts the Startup entrypoints and serves until the run is over. Returns the exit status.
@@ -135,6 +156,7 @@ class Supervisor {
     }
     Loop();
     KillEverything();
+    network_->Drain(*events_, options_.quiet);
     nlohmann::ordered_json end;
     end["event"] = "run_end";
     end["exit_code"] = exit_status_.value_or(0);
@@ -160,6 +182,7 @@ class Supervisor {
     blocked_signals_ = true;
     signal_fd_ = UniqueFd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd_) return ErrnoStatus("signalfd", errno);
+    RETURN_IF_ERROR(Watch(network_->denial_fd()));
     return Watch(signal_fd_.get());
   }
 
@@ -181,7 +204,7 @@ class Supervisor {
     ASSIGN_OR_RETURN(InstanceArgs args,
                      BuildInstanceArgs(entrypoint, *resources_, options_.trailing, delivery));
     ASSIGN_OR_RETURN(cgroup::InstanceCgroup cgroup,
-                     cgroups_->CreateInstance(entrypoint.name, name, entrypoint.limits));
+                     cgroups_->NextInstance(entrypoint.name, entrypoint.limits));
     sandbox::SpawnRequest request;
     request.argv = std::move(args.argv);
     request.fds = std::move(args.fds);
@@ -229,6 +252,8 @@ class Supervisor {
     }
     const int pidfd = live->pidfd.get();
     instances_.emplace(pidfd, std::move(live));
+    // Keep one instance cgroup ready for the next request of a triggered entrypoint.
+    if (state.source) (void)cgroups_->Prepare(entrypoint.name, entrypoint.limits, 1);
     return absl::OkStatus();
   }
 
@@ -353,7 +378,8 @@ class Supervisor {
         next = live->deadline;
       }
     }
-    if (!next) return -1;
+    // Denial reports are also drained on a clock, so rate-limit drops surface while quiet.
+    if (!next || *next > next_denial_drain_) next = next_denial_drain_;
     const absl::Duration left = *next - absl::Now();
     if (left <= absl::ZeroDuration()) return 0;
     return static_cast<int>(absl::ToInt64Milliseconds(left + absl::Milliseconds(1)));
@@ -361,6 +387,10 @@ class Supervisor {
 
   void EnforceDeadlines() {
     const absl::Time now = absl::Now();
+    if (now >= next_denial_drain_) {
+      network_->Drain(*events_, options_.quiet);
+      next_denial_drain_ = now + absl::Seconds(1);
+    }
     for (auto& [fd, live] : instances_) {
       if (live->deadline && !live->timed_out && *live->deadline <= now) {
         live->timed_out = true;
@@ -389,6 +419,8 @@ class Supervisor {
         const int fd = events[i].data.fd;
         if (fd == signal_fd_.get()) {
           HandleSignals();
+        } else if (fd == network_->denial_fd()) {
+          network_->Drain(*events_, options_.quiet);
         } else if (instances_.count(fd) != 0) {
           Reap(fd);
         } else {
@@ -417,6 +449,7 @@ class Supervisor {
   spec::Spec spec_;
   std::unique_ptr<EventLog> events_;
   std::optional<cgroup::RunCgroups> cgroups_;
+  std::unique_ptr<RunNetwork> network_;
   std::optional<RunResources> resources_;
   std::vector<std::unique_ptr<EntrypointState>> entrypoints_;
   std::map<int, std::unique_ptr<LiveInstance>> instances_;  // keyed by pidfd
@@ -426,6 +459,7 @@ class Supervisor {
   bool blocked_signals_ = false;
   bool stopping_ = false;
   absl::Time shutdown_deadline_;
+  absl::Time next_denial_drain_ = absl::Now() + absl::Seconds(1);
   std::optional<int> exit_status_;
 };
 
@@ -453,7 +487,10 @@ int RunSpec(const RunOptions& options) {
     return kExitCannotStart;
   }
   supervisor.ReportStart();
-  return supervisor.Serve();
+  supervisor.ReportDegraded();
+  const int status = supervisor.Serve();
+  if (options.audit) supervisor.PrintAuditSummary();
+  return status;
 }
 
 }  // namespace shim::run

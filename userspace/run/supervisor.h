@@ -18,7 +18,9 @@ struct RunOptions {
   bool debug = false;                 // --debug: each void stops itself before exec
   std::vector<std::string> trailing;  // the words after --
   absl::Duration grace = absl::Seconds(3);  // --grace: how long a shutdown waits before killing
-  bool quiet = false;                       // no start-up report on stderr
+  bool quiet = false;                       // no start-up report or live denials on stderr
+  bool audit = false;           // `shim-bpf audit`: every entrypoint's network in audit mode
+  bool allow_degraded = false;  // run even if a network hook cannot attach (said loudly)
 };
 
 // Exit status of the run, documented in the README:
@@ -26,6 +28,7 @@ struct RunOptions {
 //   N    the first Startup entrypoint that failed exited N (128+S when killed by signal S)
 //   2    the run could not start: invalid spec, missing privilege or kernel feature, a void
 //        that could not be built
+// With `audit`, prints the network summary and suggested `network` blocks at the end.
 int RunSpec(const RunOptions& options);
 
 }  // namespace shim::run

@@ -226,16 +226,5 @@ TEST(RunE2e, KilledSupervisorTakesItsVoidsAlongAndTheNextRunCleansUp) {
   EXPECT_TRUE(CgroupDirsOfRun(run_id).empty());
 }
 
-TEST(RunE2e, RequestedLimitsThatNothingEnforcesAreRefused) {
-  SHIM_REQUIRE_PRIVILEGED();
-  RunFixtureDir dir;
-  // Network grants need the firewall; until the run enforces them it must refuse, not ignore.
-  std::string spec = dir.WriteSpec(R"("print": {"args": ["BinaryName", "Entrypoint"],
-      "network": {"outbound": [{"cidr": "127.0.0.1/32", "ports": [9]}]}})");
-  CommandResult r = RunCommand({kShim, "run", "-q", spec});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("/entrypoints/print/network"));
-}
-
 }  // namespace
 }  // namespace shim::testing

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -97,6 +99,18 @@ int main(int argc, char **argv) {
     int fd = atoi(argv[2]);
     send(fd, "bad\0message", 11, MSG_NOSIGNAL);
     send(fd, "good", 4, MSG_NOSIGNAL);
+    return 0;
+  }
+  if (strcmp(mode, "connect") == 0 && argc > 3) {
+    /* connect ADDR PORT...: one TCP connect per port, one line each. */
+    for (int i = 3; i < argc; ++i) {
+      int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[i]))};
+      inet_pton(AF_INET, argv[2], &address.sin_addr);
+      int rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&address, sizeof(address));
+      printf("connect %s:%s: %s\n", argv[2], argv[i], rc == 0 ? "ok" : strerror(errno));
+      if (fd >= 0) close(fd);
+    }
     return 0;
   }
   fprintf(stderr, "workload: unknown mode \"%s\"\n", mode);
