@@ -533,6 +533,48 @@ TEST_F(FirewallTest, ListenAutobindGetsNoConnectionsGrantedListenerDoes) {
   }
 }
 
+TEST_F(FirewallTest, Ipv6ListenAutobindGetsNoConnections) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  spec::NetworkPolicy p;
+  p.outbound.push_back(Rule("::1/128", {{1, 1}}, spec::Protocol::kTcp));
+  Install(*ep_a_, "a", p);
+  Child child(ep_a_->path(), [](int out, int in) {
+    int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || listen(fd, 8) != 0) return 10;
+    sockaddr_in6 a{};
+    socklen_t len = sizeof(a);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    uint16_t port = ntohs(a.sin6_port);
+    if (write(out, &port, sizeof(port)) != sizeof(port)) return 11;
+    char c;
+    (void)read(in, &c, 1);
+    return 0;
+  });
+  uint16_t port = 0;
+  ASSERT_EQ(read(child.from_child(), &port, sizeof(port)), 2);
+  UniqueFd fd(socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  sockaddr_in6 a = V6("::1", port);
+  int rc = connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  bool connected = rc == 0;
+  if (!connected && errno == EINPROGRESS) {
+    pollfd pfd{fd.get(), POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof(err);
+    connected = poll(&pfd, 1, 300) == 1 &&
+                getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+  }
+  EXPECT_FALSE(connected);
+  EXPECT_EQ(child.Wait(), 0);
+  bool reported = false;
+  for (const Denial& d : Drain()) {
+    if (d.hook == "listen" && d.port == port) {
+      reported = true;
+      EXPECT_EQ(d.family, AF_INET6);
+    }
+  }
+  EXPECT_TRUE(reported);
+}
+
 TEST_F(FirewallTest, RawPacketAndOtherProtocolSocketsAreDenied) {
   ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   spec::NetworkPolicy p;
@@ -666,6 +708,9 @@ TEST_F(FirewallTest, DenialRecordsCarryTheRightFields) {
   Install(*ep_a_, "client", OnlyHost2(port_));
   const uint16_t port = port_;
   EXPECT_EQ(RunIn(ep_a_->path(), [&] { return Connect6("::ffff:127.0.0.3", port + 7); }), EPERM);
+  // The ring buffer's fd is pollable: the report wakes a poller.
+  pollfd pfd{fw_->denial_fd(), POLLIN, 0};
+  EXPECT_EQ(poll(&pfd, 1, 1000), 1);
   EXPECT_EQ(RunIn(ep_a_->path(), [] { return SocketErrno(AF_INET, SOCK_RAW, IPPROTO_ICMP); }),
             EPERM);
   std::vector<Denial> ds = Drain();
