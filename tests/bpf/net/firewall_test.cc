@@ -853,6 +853,45 @@ TEST_F(FirewallTest, ListenersMustBeCreatedInTheEntrypointsCgroup) {
   EXPECT_NE(refused.status().message().find("EPERM"), std::string::npos) << refused.status();
 }
 
+// An entrypoint with a TcpListener but no network block: the supervisor installs an inbound-only
+// policy, creates the listener in the entrypoint's subtree, and nothing else is possible with it.
+TEST_F(FirewallTest, InboundOnlyPolicyListenerServesAndCannotReachOut) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  UniqueFd probe = Listen("127.0.0.1", 0);
+  const uint16_t granted = LocalPort(probe.get());
+  probe.reset();
+  spec::NetworkPolicy p;
+  spec::InboundRule in;
+  in.port = granted;
+  p.inbound.push_back(in);
+  Install(*ep_b_, "listener", p);
+  auto listeners = MakeChild(*ep_b_, "listeners");
+  sockaddr_in addr = V4("127.0.0.1", granted);
+  auto listener = BindSocketInCgroup(listeners->dir_fd(), SOCK_STREAM,
+                                     reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  const int lfd = listener->get();
+  const uint16_t port = port_;
+  // The entrypoint accepts a connection made from outside...
+  UniqueFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(RunIn(ep_b_->path(),
+                  [&] {
+                    int c = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+                    if (c < 0) return 100 + errno;
+                    int rc = send(c, "y", 1, 0) == 1 ? 0 : 200 + errno;
+                    close(c);
+                    return rc;
+                  }),
+            0);
+  char c = 0;
+  EXPECT_EQ(recv(client.get(), &c, 1, 0), 1);
+  // ...but can neither reuse the listener to reach out nor make sockets of its own to do so.
+  EXPECT_EQ(RunIn(ep_b_->path(), [&] { return ReconnectListener(lfd, "127.0.0.3", port); }), EPERM);
+  EXPECT_EQ(RunIn(ep_b_->path(), [&] { return Connect4("127.0.0.2", port); }), EPERM);
+  EXPECT_EQ(RunIn(ep_b_->path(), [] { return SocketErrno(AF_INET, SOCK_DGRAM, 0); }), EPERM);
+}
+
 TEST_F(FirewallTest, RefusesRootAndOwnCgroup) {
   auto own = OwnCgroup2Dir();
   ASSERT_TRUE(own.ok());
