@@ -29,6 +29,7 @@
 #include "net/firewall.h"
 #include "net/policy.h"
 #include "net/socket_in_cgroup.h"
+#include "net_policy.skel.h"
 #include "support/privileged.h"
 
 namespace shim::net {
@@ -890,6 +891,34 @@ TEST_F(FirewallTest, InboundOnlyPolicyListenerServesAndCannotReachOut) {
   EXPECT_EQ(RunIn(ep_b_->path(), [&] { return ReconnectListener(lfd, "127.0.0.3", port); }), EPERM);
   EXPECT_EQ(RunIn(ep_b_->path(), [&] { return Connect4("127.0.0.2", port); }), EPERM);
   EXPECT_EQ(RunIn(ep_b_->path(), [] { return SocketErrno(AF_INET, SOCK_DGRAM, 0); }), EPERM);
+}
+
+// A hook that cannot attach: another program already holds the cgroup's ingress hook without
+// BPF_F_ALLOW_MULTI, so no further program may join it.
+TEST_F(FirewallTest, AMissingHookRefusesToStartUnlessDegradedIsAllowed) {
+  net_policy* other = net_policy__open_and_load();
+  ASSERT_NE(other, nullptr);
+  const int prog = bpf_program__fd(other->progs.net_ingress);
+  ASSERT_EQ(bpf_prog_attach(prog, run_->dir_fd(), BPF_CGROUP_INET_INGRESS, 0), 0);
+  auto refused = Firewall::Attach(run_->dir_fd(), {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("missing guarantee: inbound TCP connections"),
+            std::string::npos)
+      << refused.status();
+  FirewallOptions degraded;
+  degraded.allow_degraded = true;
+  auto fw = Firewall::Attach(run_->dir_fd(), degraded);
+  ASSERT_TRUE(fw.ok()) << fw.status();
+  std::vector<std::string> missing = (*fw)->MissingGuarantees();
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0].find("cgroup_skb/ingress"), std::string::npos) << missing[0];
+  // Everything else is enforced.
+  ASSERT_TRUE((*fw)->AddEntrypoint(ep_a_->id(), "a", Compile(OnlyHost2(port_))).ok());
+  const uint16_t port = port_;
+  EXPECT_EQ(RunIn(ep_a_->path(), [&] { return Connect4("127.0.0.3", port); }), EPERM);
+  fw->reset();
+  EXPECT_EQ(bpf_prog_detach2(prog, run_->dir_fd(), BPF_CGROUP_INET_INGRESS), 0);
+  net_policy__destroy(other);
 }
 
 TEST_F(FirewallTest, RefusesRootAndOwnCgroup) {
