@@ -29,6 +29,7 @@
 #include "net/firewall.h"
 #include "net/policy.h"
 #include "net/socket_in_cgroup.h"
+#include "net_policy.skel.h"
 #include "support/privileged.h"
 
 namespace shim::net {
@@ -533,6 +534,48 @@ TEST_F(FirewallTest, ListenAutobindGetsNoConnectionsGrantedListenerDoes) {
   }
 }
 
+TEST_F(FirewallTest, Ipv6ListenAutobindGetsNoConnections) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  spec::NetworkPolicy p;
+  p.outbound.push_back(Rule("::1/128", {{1, 1}}, spec::Protocol::kTcp));
+  Install(*ep_a_, "a", p);
+  Child child(ep_a_->path(), [](int out, int in) {
+    int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || listen(fd, 8) != 0) return 10;
+    sockaddr_in6 a{};
+    socklen_t len = sizeof(a);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    uint16_t port = ntohs(a.sin6_port);
+    if (write(out, &port, sizeof(port)) != sizeof(port)) return 11;
+    char c;
+    (void)read(in, &c, 1);
+    return 0;
+  });
+  uint16_t port = 0;
+  ASSERT_EQ(read(child.from_child(), &port, sizeof(port)), 2);
+  UniqueFd fd(socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  sockaddr_in6 a = V6("::1", port);
+  int rc = connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  bool connected = rc == 0;
+  if (!connected && errno == EINPROGRESS) {
+    pollfd pfd{fd.get(), POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof(err);
+    connected = poll(&pfd, 1, 300) == 1 &&
+                getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+  }
+  EXPECT_FALSE(connected);
+  EXPECT_EQ(child.Wait(), 0);
+  bool reported = false;
+  for (const Denial& d : Drain()) {
+    if (d.hook == "listen" && d.port == port) {
+      reported = true;
+      EXPECT_EQ(d.family, AF_INET6);
+    }
+  }
+  EXPECT_TRUE(reported);
+}
+
 TEST_F(FirewallTest, RawPacketAndOtherProtocolSocketsAreDenied) {
   ASSERT_NO_FATAL_FAILURE(AttachFirewall());
   spec::NetworkPolicy p;
@@ -666,6 +709,9 @@ TEST_F(FirewallTest, DenialRecordsCarryTheRightFields) {
   Install(*ep_a_, "client", OnlyHost2(port_));
   const uint16_t port = port_;
   EXPECT_EQ(RunIn(ep_a_->path(), [&] { return Connect6("::ffff:127.0.0.3", port + 7); }), EPERM);
+  // The ring buffer's fd is pollable: the report wakes a poller.
+  pollfd pfd{fw_->denial_fd(), POLLIN, 0};
+  EXPECT_EQ(poll(&pfd, 1, 1000), 1);
   EXPECT_EQ(RunIn(ep_a_->path(), [] { return SocketErrno(AF_INET, SOCK_RAW, IPPROTO_ICMP); }),
             EPERM);
   std::vector<Denial> ds = Drain();
@@ -806,6 +852,73 @@ TEST_F(FirewallTest, ListenersMustBeCreatedInTheEntrypointsCgroup) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("bind"), std::string::npos) << refused.status();
   EXPECT_NE(refused.status().message().find("EPERM"), std::string::npos) << refused.status();
+}
+
+// An entrypoint with a TcpListener but no network block: the supervisor installs an inbound-only
+// policy, creates the listener in the entrypoint's subtree, and nothing else is possible with it.
+TEST_F(FirewallTest, InboundOnlyPolicyListenerServesAndCannotReachOut) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  UniqueFd probe = Listen("127.0.0.1", 0);
+  const uint16_t granted = LocalPort(probe.get());
+  probe.reset();
+  spec::NetworkPolicy p;
+  spec::InboundRule in;
+  in.port = granted;
+  p.inbound.push_back(in);
+  Install(*ep_b_, "listener", p);
+  auto listeners = MakeChild(*ep_b_, "listeners");
+  sockaddr_in addr = V4("127.0.0.1", granted);
+  auto listener = BindSocketInCgroup(listeners->dir_fd(), SOCK_STREAM,
+                                     reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  const int lfd = listener->get();
+  const uint16_t port = port_;
+  // The entrypoint accepts a connection made from outside...
+  UniqueFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(RunIn(ep_b_->path(),
+                  [&] {
+                    int c = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+                    if (c < 0) return 100 + errno;
+                    int rc = send(c, "y", 1, 0) == 1 ? 0 : 200 + errno;
+                    close(c);
+                    return rc;
+                  }),
+            0);
+  char c = 0;
+  EXPECT_EQ(recv(client.get(), &c, 1, 0), 1);
+  // ...but can neither reuse the listener to reach out nor make sockets of its own to do so.
+  EXPECT_EQ(RunIn(ep_b_->path(), [&] { return ReconnectListener(lfd, "127.0.0.3", port); }), EPERM);
+  EXPECT_EQ(RunIn(ep_b_->path(), [&] { return Connect4("127.0.0.2", port); }), EPERM);
+  EXPECT_EQ(RunIn(ep_b_->path(), [] { return SocketErrno(AF_INET, SOCK_DGRAM, 0); }), EPERM);
+}
+
+// A hook that cannot attach: another program already holds the cgroup's ingress hook without
+// BPF_F_ALLOW_MULTI, so no further program may join it.
+TEST_F(FirewallTest, AMissingHookRefusesToStartUnlessDegradedIsAllowed) {
+  net_policy* other = net_policy__open_and_load();
+  ASSERT_NE(other, nullptr);
+  const int prog = bpf_program__fd(other->progs.net_ingress);
+  ASSERT_EQ(bpf_prog_attach(prog, run_->dir_fd(), BPF_CGROUP_INET_INGRESS, 0), 0);
+  auto refused = Firewall::Attach(run_->dir_fd(), {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("missing guarantee: inbound TCP connections"),
+            std::string::npos)
+      << refused.status();
+  FirewallOptions degraded;
+  degraded.allow_degraded = true;
+  auto fw = Firewall::Attach(run_->dir_fd(), degraded);
+  ASSERT_TRUE(fw.ok()) << fw.status();
+  std::vector<std::string> missing = (*fw)->MissingGuarantees();
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0].find("cgroup_skb/ingress"), std::string::npos) << missing[0];
+  // Everything else is enforced.
+  ASSERT_TRUE((*fw)->AddEntrypoint(ep_a_->id(), "a", Compile(OnlyHost2(port_))).ok());
+  const uint16_t port = port_;
+  EXPECT_EQ(RunIn(ep_a_->path(), [&] { return Connect4("127.0.0.3", port); }), EPERM);
+  fw->reset();
+  EXPECT_EQ(bpf_prog_detach2(prog, run_->dir_fd(), BPF_CGROUP_INET_INGRESS), 0);
+  net_policy__destroy(other);
 }
 
 TEST_F(FirewallTest, RefusesRootAndOwnCgroup) {
