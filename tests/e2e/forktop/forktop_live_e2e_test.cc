@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 
 #include "support/privileged.h"
 #include "support/subprocess.h"
+#include "tmux.h"
 
 namespace shim::testing {
 namespace {
@@ -66,6 +68,44 @@ TEST(ForktopLiveTest, JsonStreamsForkExecExitOfTheSubtree) {
     EXPECT_NE(r.out.find("\"exit_code\":" + std::to_string(i)), std::string::npos) << r.out;
   }
   EXPECT_NE(r.out.find("\"ppid\":" + std::to_string(shell.pid())), std::string::npos);
+}
+
+TEST(ForktopLiveTest, TmuxShowsANamedTreeCollapsesSearchesPausesAndQuits) {
+  SHIM_REQUIRE_PRIVILEGED();
+  // Named processes: links to sleep whose names become their comm.
+  const std::string dir = ::testing::TempDir() + "forktop-live-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  for (const char* name : {"ftop-e2e-alpha", "ftop-e2e-beta"}) {
+    std::filesystem::create_symlink("/bin/sleep", dir + "/" + name);
+  }
+  TracedShell shell(dir + "/ftop-e2e-alpha 30 & " + dir + "/ftop-e2e-beta 30 & wait");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  Tmux tmux(80, 24);
+  ASSERT_TRUE(tmux.WaitFor("$"));
+  tmux.StartForktop("--pid " + std::to_string(shell.pid()));
+  ASSERT_TRUE(tmux.WaitFor("ftop-e2e-beta")) << tmux.Capture();
+  std::string screen = tmux.Capture();
+  EXPECT_NE(screen.find("pid " + std::to_string(shell.pid()) + " subtree"), std::string::npos)
+      << screen;
+  EXPECT_NE(screen.find("ftop-e2e-alpha"), std::string::npos) << screen;
+
+  tmux.Keys({"g", "h"});  // collapse the shell: its children disappear
+  ASSERT_TRUE(tmux.WaitFor("ftop-e2e-beta", false)) << tmux.Capture();
+  EXPECT_NE(tmux.Capture().find("(+2)"), std::string::npos) << tmux.Capture();
+  tmux.Keys({"l"});
+  ASSERT_TRUE(tmux.WaitFor("ftop-e2e-beta")) << tmux.Capture();
+
+  tmux.Type("/beta");
+  ASSERT_TRUE(tmux.WaitFor("ftop-e2e-alpha", false)) << tmux.Capture();
+  tmux.Keys({"Escape"});
+  ASSERT_TRUE(tmux.WaitFor("ftop-e2e-alpha")) << tmux.Capture();
+
+  tmux.Keys({"p"});
+  ASSERT_TRUE(tmux.WaitFor("PAUSED")) << tmux.Capture();
+  tmux.Keys({"q"});
+  tmux.ExpectRestored();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
