@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -66,11 +67,12 @@ class Waiting {
   bool reaped_ = false;
 };
 
-// Consumes every ~10 ms (the producer never wakes us) until `done` holds or 20 s pass.
+// Consumes every ~10 ms (the producer never wakes us) until `done` holds or `limit` passes.
 std::vector<ProcessEvent> ConsumeUntil(
-    Tracer& tracer, const std::function<bool(const std::vector<ProcessEvent>&)>& done) {
+    Tracer& tracer, const std::function<bool(const std::vector<ProcessEvent>&)>& done,
+    std::chrono::seconds limit = std::chrono::seconds(20)) {
   std::vector<ProcessEvent> events;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{tracer.fd(), POLLIN, 0};
     poll(&p, 1, 10);
@@ -402,6 +404,122 @@ TEST(TracerBpf, DropsAreCountedAndReported) {
   EXPECT_EQ(reported_lost, (*tracer)->lost());
   EXPECT_GT(received, 0u);
   EXPECT_EQ(received + reported_lost, produced);
+}
+
+TEST(TracerBpf, StormOfTwentyThousandProcessesIsSeenWholeWithNothingLost) {
+  SHIM_REQUIRE_PRIVILEGED();
+  // root -> kBranches branches (concurrent) -> kLeaves leaves each (one after another). Every
+  // kExecEvery-th leaf execs /bin/true with its index as argv[1]; the others exit with
+  // (index % 200). The k-th fork by a branch is its leaf k, since a branch reaps each leaf
+  // before forking the next.
+  constexpr int kBranches = 20, kLeaves = 1000, kExecEvery = 4;
+  Waiting root([] {
+    pid_t branches[kBranches];
+    for (int b = 0; b < kBranches; ++b) {
+      branches[b] = fork();
+      if (branches[b] != 0) continue;
+      for (int i = 0; i < kLeaves; ++i) {
+        pid_t leaf = fork();
+        if (leaf == 0) {
+          if (i % kExecEvery == 0) {
+            std::string index = std::to_string(i);
+            execl("/bin/true", "true", index.c_str(), nullptr);
+          }
+          _exit(i % 200);
+        }
+        waitpid(leaf, nullptr, 0);
+      }
+      _exit(0);
+    }
+    for (pid_t b : branches) waitpid(b, nullptr, 0);
+    return 0;
+  });
+  absl::StatusOr<std::unique_ptr<Tracer>> tracer =
+      Tracer::Start(Scope{Scope::kSubtree, root.pid(), 0});
+  ASSERT_TRUE(tracer.ok()) << tracer.status();
+  root.Go();
+  // Consumed while the storm runs, as a real consumer would (10 ms ticks).
+  std::vector<ProcessEvent> events = ConsumeUntil(
+      **tracer, [&](const std::vector<ProcessEvent>& ev) { return HasExitOf(ev, root.pid()); },
+      std::chrono::seconds(120));
+  ASSERT_EQ(root.Wait(), 0);
+  EXPECT_EQ((*tracer)->lost(), 0u);
+
+  struct Seen {
+    int32_t parent = 0;
+    int index = -1;  // leaf index, from the order of its branch's forks
+    int forks = 0, execs = 0, exits = 0;
+    int order_errors = 0;
+    std::vector<std::string> argv;
+    int exit_code = -1, exit_signal = -1;
+  };
+  std::map<int32_t, Seen> procs;
+  std::map<int32_t, int> forks_by_parent;
+  for (const ProcessEvent& e : events) {
+    ASSERT_NE(e.kind, EventKind::kLost);
+    ASSERT_FALSE(e.is_thread);
+    Seen& p = procs[e.pid];
+    switch (e.kind) {
+      case EventKind::kFork:
+        ++p.forks;
+        p.parent = e.parent_tgid;
+        p.index = forks_by_parent[e.parent_tgid]++;
+        break;
+      case EventKind::kExec:
+        if (p.forks != 1 || p.exits != 0) ++p.order_errors;
+        ++p.execs;
+        p.argv = e.argv;
+        EXPECT_EQ(e.parent_tgid, p.parent);
+        break;
+      case EventKind::kExit:
+        if (e.pid != root.pid() && p.forks != 1) ++p.order_errors;
+        ++p.exits;
+        p.exit_code = e.exit_code;
+        p.exit_signal = e.exit_signal;
+        if (e.pid != root.pid()) {
+          EXPECT_EQ(e.parent_tgid, p.parent);
+        }
+        break;
+      default:
+        ADD_FAILURE() << ToJsonLine(e);
+    }
+  }
+  int branches = 0, leaves = 0, execs = 0;
+  for (const auto& [pid, p] : procs) {
+    SCOPED_TRACE("pid " + std::to_string(pid));
+    ASSERT_EQ(p.order_errors, 0);
+    ASSERT_EQ(p.exits, 1);
+    if (pid == root.pid()) {
+      EXPECT_EQ(p.exit_code, 0);
+      continue;
+    }
+    ASSERT_EQ(p.forks, 1);
+    if (p.parent == root.pid()) {
+      ++branches;
+      EXPECT_EQ(p.execs, 0);
+      EXPECT_EQ(p.exit_code, 0);
+      continue;
+    }
+    ++leaves;
+    ASSERT_EQ(procs[p.parent].parent, root.pid()) << "a leaf's parent is a branch";
+    ASSERT_GE(p.index, 0);
+    ASSERT_LT(p.index, kLeaves);
+    EXPECT_EQ(p.exit_signal, 0);
+    if (p.index % kExecEvery == 0) {
+      ++execs;
+      ASSERT_EQ(p.execs, 1);
+      EXPECT_EQ(p.argv, (std::vector<std::string>{"true", std::to_string(p.index)}));
+      EXPECT_EQ(p.exit_code, 0);
+    } else {
+      ASSERT_EQ(p.execs, 0);
+      EXPECT_EQ(p.exit_code, p.index % 200);
+    }
+  }
+  EXPECT_EQ(branches, kBranches);
+  EXPECT_EQ(leaves, kBranches * kLeaves);
+  EXPECT_EQ(execs, kBranches * kLeaves / kExecEvery);
+  EXPECT_EQ(events.size(), 1u + 2u * kBranches + 2u * kBranches * kLeaves +
+                               static_cast<size_t>(kBranches * kLeaves / kExecEvery));
 }
 
 }  // namespace
