@@ -332,6 +332,15 @@ TEST(TracerBpf, CgroupScopeSeesOnlyItsCgroupAndDescendants) {
   ASSERT_TRUE(cgroup->AddProcess(inside.pid()).ok());
   ASSERT_TRUE(sub->AddProcess(nested.pid()).ok());
 
+  // The /proc snapshot of the same scope: exactly the two waiting processes, with their ids.
+  absl::StatusOr<std::vector<ProcessEvent>> snap =
+      SnapshotProcesses(Scope{Scope::kCgroup, 0, cgroup->id()});
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  std::map<int32_t, uint64_t> snapped;
+  for (const ProcessEvent& e : *snap) snapped[e.tgid] = e.cgroup_id;
+  EXPECT_EQ(snapped,
+            (std::map<int32_t, uint64_t>{{inside.pid(), cgroup->id()}, {nested.pid(), sub->id()}}));
+
   absl::StatusOr<std::unique_ptr<Tracer>> tracer =
       Tracer::Start(Scope{Scope::kCgroup, 0, cgroup->id()});
   ASSERT_TRUE(tracer.ok()) << tracer.status();
