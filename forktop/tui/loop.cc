@@ -105,15 +105,25 @@ absl::Status EventLoop::Run(Runtime& runtime, TtyTerminal& terminal) {
         {terminal.in_fd(), POLLIN, 0}, {signal_fd_.get(), POLLIN, 0}, {timer_fd_.get(), POLLIN, 0}};
     const std::vector<Watched> watched = watched_;  // callbacks may change the list
     for (const Watched& w : watched) fds.push_back({w.fd, POLLIN, 0});
-    const int n = ::poll(fds.data(), fds.size(), parser_.has_pending() ? kEscapeTimeoutMs : -1);
+    // A lone ESC becomes the Esc key once no more input followed for kEscapeTimeoutMs. Other fds
+    // (a 10 ms event source) may wake poll sooner, so the deadline is kept, not the timeout.
+    int timeout_ms = -1;
+    if (parser_.has_pending()) {
+      const auto waited = std::chrono::steady_clock::now() - pending_since_;
+      timeout_ms = std::max<int>(
+          0,
+          kEscapeTimeoutMs - std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+      if (timeout_ms == 0) {
+        dispatch(parser_.Flush());
+        continue;
+      }
+    }
+    const int n = ::poll(fds.data(), fds.size(), timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus("poll", errno);
     }
-    if (n == 0) {
-      dispatch(parser_.Flush());
-      continue;
-    }
+    if (n == 0) continue;  // the escape deadline: flushed at the top of the loop
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo info;
       while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
@@ -133,6 +143,7 @@ absl::Status EventLoop::Run(Runtime& runtime, TtyTerminal& terminal) {
         runtime.RequestQuit();  // the terminal went away
       } else if (got > 0) {
         dispatch(parser_.Feed(std::string_view(buf, static_cast<size_t>(got))));
+        if (parser_.has_pending()) pending_since_ = std::chrono::steady_clock::now();
       }
     }
     for (size_t i = 0; i < watched.size(); ++i) {
