@@ -1,5 +1,6 @@
 #include "run/supervisor.h"
 
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -32,6 +33,21 @@ namespace shim::run {
 namespace {
 
 constexpr int kExitCannotStart = 2;
+
+// What the supervisor still needs once a run is prepared (BPF programs loaded and attached,
+// listeners bound, the empty network namespace made), and why. Everything else is dropped for
+// good, bounding set included (docs/security.md).
+struct KeptCapability {
+  int cap;
+  const char* why;
+};
+constexpr KeptCapability kKeptCapabilities[] = {
+    {CAP_SYS_ADMIN, "enter the shared empty network namespace for each new void (setns)"},
+    {CAP_SYS_CHROOT, "join the entrypoint's prepared mount namespace template (setns)"},
+    {CAP_SETUID, "map the void's uid to an unprivileged host uid"},
+    {CAP_SETGID, "map the void's gid to an unprivileged host gid"},
+    {CAP_KILL, "signal voids, which run as another uid, on shutdown and timeouts"},
+};
 
 struct EntrypointState {
   const spec::Entrypoint* spec = nullptr;
@@ -486,7 +502,22 @@ int RunSpec(const RunOptions& options) {
     std::fprintf(stderr, "shim-bpf: run: %s\n", std::string(s.message()).c_str());
     return kExitCannotStart;
   }
+  std::vector<int> keep;
+  std::string kept_names;
+  for (const KeptCapability& kept : kKeptCapabilities) {
+    keep.push_back(kept.cap);
+    absl::StrAppend(&kept_names, kept_names.empty() ? "" : " ", CapabilityName(kept.cap));
+  }
+  if (absl::Status s = KeepOnlyCapabilities(keep); !s.ok()) {
+    std::fprintf(stderr, "shim-bpf: run: dropping capabilities: %s\n",
+                 std::string(s.message()).c_str());
+    return kExitCannotStart;
+  }
   supervisor.ReportStart();
+  if (!options.quiet) {
+    std::fprintf(stderr, "shim-bpf:   privileges: kept %s; every other capability dropped\n",
+                 kept_names.c_str());
+  }
   supervisor.ReportDegraded();
   const int status = supervisor.Serve();
   if (options.audit) supervisor.PrintAuditSummary();

@@ -226,5 +226,32 @@ TEST(RunE2e, KilledSupervisorTakesItsVoidsAlongAndTheNextRunCleansUp) {
   EXPECT_TRUE(CgroupDirsOfRun(run_id).empty());
 }
 
+// CapEff/CapBnd of /proc/PID/status as a bit mask.
+uint64_t CapabilityMask(const std::string& status, const std::string& field) {
+  const size_t at = status.find(field + ":\t");
+  if (at == std::string::npos) return ~0ull;
+  return std::stoull(status.substr(at + field.size() + 2, 16), nullptr, 16);
+}
+
+TEST(RunE2e, SupervisorKeepsOnlyTheCapabilitiesItNeedsAfterStartUp) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(R"("sleep": {"args": ["BinaryName", "Entrypoint", "Trailing"]})");
+  BackgroundProcess run({kShim, "run", spec, "--grace", "0s", "--events", dir.events_path(), "--",
+                         "60000"});
+  ASSERT_TRUE(WaitUntil([&] { return !EventsOf(dir.Events(), "spawn").empty(); }));
+  const std::string status = ReadFileOrEmpty("/proc/" + std::to_string(run.pid()) + "/status");
+  // CAP_KILL 5, CAP_SETGID 6, CAP_SETUID 7, CAP_SYS_CHROOT 18, CAP_SYS_ADMIN 21.
+  const uint64_t expected = (1ull << 5) | (1ull << 6) | (1ull << 7) | (1ull << 18) | (1ull << 21);
+  EXPECT_EQ(CapabilityMask(status, "CapEff"), expected) << status;
+  EXPECT_EQ(CapabilityMask(status, "CapPrm"), expected);
+  EXPECT_EQ(CapabilityMask(status, "CapBnd"), expected) << "dropped from the bounding set too";
+  EXPECT_EQ(CapabilityMask(status, "CapInh"), 0u);
+  EXPECT_THAT(run.Err(), HasSubstr("privileges: kept CAP_SYS_ADMIN CAP_SYS_CHROOT CAP_SETUID "
+                                   "CAP_SETGID CAP_KILL"));
+  run.Signal(SIGTERM);
+  EXPECT_EQ(run.Wait(std::chrono::seconds(10)), 0);
+}
+
 }  // namespace
 }  // namespace shim::testing
