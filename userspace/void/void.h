@@ -41,6 +41,10 @@ struct VoidOptions {
   // gives its calling thread a private filesystem context (unshare(CLONE_FS)): its cwd and umask
   // stop following chdir/umask calls made by other threads.
   bool mount_template = true;
+  // With the template: instances share its (read-only, supervisor-owned) mount namespace instead
+  // of each getting a copy. Off: each instance gets a copy (CLONE_NEWNS), locked in its user
+  // namespace.
+  bool share_template_mounts = true;
 };
 
 struct SpawnRequest {
