@@ -36,11 +36,14 @@ struct VoidOptions {
   // suspending the caller), sparing the page-table copy of a fork. x86_64 only; ignored with
   // debug_stop. Off: plain fork semantics.
   bool share_memory_until_exec = true;
-  // Build the void's root once, in a template mount namespace that every instance copies, instead
-  // of once per instance. Grants are then resolved at Prepare. Ignored with Procfs. Spawn then
-  // gives its calling thread a private filesystem context (unshare(CLONE_FS)): its cwd and umask
-  // stop following chdir/umask calls made by other threads.
+  // Build the void's root once, in a template mount namespace that instances use, instead of
+  // once per instance; built when `mount_template_after` instances have been spawned (0: at
+  // Prepare), so an entrypoint started once never pays for it (~2-10 ms here). Grants are then
+  // resolved when it is built. Ignored with Procfs. A thread that spawns from the template gets a
+  // private filesystem context (unshare(CLONE_FS)): its cwd and umask stop following
+  // chdir/umask calls made by other threads.
   bool mount_template = true;
+  unsigned mount_template_after = 1;
   // With the template: instances share its (read-only, supervisor-owned) mount namespace instead
   // of each getting a copy. Off: each instance gets a copy (CLONE_NEWNS), locked in its user
   // namespace.

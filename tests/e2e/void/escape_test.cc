@@ -89,6 +89,7 @@ TEST_P(VoidEscape, ProbeFindsNoWayOut) {
   options.mount_template = mode.mount_template;
   options.share_memory_until_exec = mode.share_memory;
   options.share_template_mounts = mode.share_template_mounts;
+  options.mount_template_after = 0;  // the template (when wanted) from the first instance on
   auto v = PreparedVoid::Prepare(MakeEntrypoint(ESCAPE_PROBE, environment), options);
   ASSERT_TRUE(v.ok()) << v.status();
   absl::StatusOr<VoidRun> r =
