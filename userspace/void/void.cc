@@ -482,6 +482,9 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   args.exit_signal = SIGCHLD;
   // Sharing memory until execve spares copying the supervisor's page tables (the biggest part of
   // a fork). Not with debug_stop: a stopped child would still be using the stack freed below.
+  // The child only reads what this frame prepared and writes its own stack and the scratch
+  // arrays; it shares this thread's TLS, so its errno writes can race with ours (an error
+  // message could then name the wrong errno, nothing else is affected).
   ChildStack stack;
   if (kCanShareMemory && plan.options.share_memory_until_exec && !request.debug_stop) {
     RETURN_IF_ERROR(stack.Allocate());
