@@ -74,8 +74,10 @@ TEST(RunE2e, UnprivilegedUserGetsAClearErrorAndExitTwo) {
 TEST(RunE2e, EventsRecordSpawnAndExitWithDurationAndPeakMemory) {
   SHIM_REQUIRE_PRIVILEGED();
   RunFixtureDir dir;
+  // Peak memory needs a memory controller on the instance: on this hybrid host, a memory limit.
   std::string spec = dir.WriteSpec(
-      R"("print": {"args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"]})");
+      R"("print": {"args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"],
+                   "limits": {"memory": "256M"}})");
   CommandResult r =
       RunCommand({kShim, "run", "-q", spec, "--events", dir.events_path(), "--", "a b", "c"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
