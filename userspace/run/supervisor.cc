@@ -26,6 +26,7 @@
 #include "run/instance_args.h"
 #include "run/run_network.h"
 #include "run/run_resources.h"
+#include "run/run_tracer.h"
 #include "spec/load.h"
 #include "void/void.h"
 
@@ -98,6 +99,9 @@ class Supervisor {
     }
     ASSIGN_OR_RETURN(network_, RunNetwork::Create(spec_, *cgroups_, options_.audit,
                                                   options_.allow_degraded));
+    if (options_.trace) {
+      ASSIGN_OR_RETURN(tracer_, RunTracer::Start(cgroups_->v2_id()));
+    }
     ASSIGN_OR_RETURN(resources_,
                      RunResources::Create(spec_, [this](const spec::Entrypoint& entrypoint,
                                                         const spec::Arg& arg,
@@ -184,6 +188,7 @@ class Supervisor {
     Loop();
     KillEverything();
     network_->Drain(*events_, options_.quiet);
+    if (tracer_) tracer_->Drain(*events_);
     nlohmann::ordered_json end;
     end["event"] = "run_end";
     end["exit_code"] = exit_status_.value_or(0);
@@ -210,6 +215,7 @@ class Supervisor {
     signal_fd_ = UniqueFd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd_) return ErrnoStatus("signalfd", errno);
     RETURN_IF_ERROR(Watch(network_->denial_fd()));
+    if (tracer_) RETURN_IF_ERROR(Watch(tracer_->fd()));
     return Watch(signal_fd_.get());
   }
 
@@ -259,6 +265,7 @@ class Supervisor {
     live->name = name;
     live->pid = spawned->pid;
     live->pidfd = std::move(spawned->pidfd);
+    if (tracer_) tracer_->NoteInstance(cgroup.v2_id(), entrypoint.name);
     live->cgroup = std::move(cgroup);
     live->started = absl::Now();
     if (entrypoint.limits.timeout) live->deadline = live->started + *entrypoint.limits.timeout;
@@ -405,8 +412,10 @@ class Supervisor {
         next = live->deadline;
       }
     }
-    // Denial reports are also drained on a clock, so rate-limit drops surface while quiet.
+    // Denial reports are also drained on a clock, so rate-limit drops surface while quiet; the
+    // tracer's ring buffer never wakes us up (that keeps tracing cheap): drain it every 10 ms.
     if (!next || *next > next_denial_drain_) next = next_denial_drain_;
+    if (tracer_ && *next > next_trace_drain_) next = next_trace_drain_;
     const absl::Duration left = *next - absl::Now();
     if (left <= absl::ZeroDuration()) return 0;
     return static_cast<int>(absl::ToInt64Milliseconds(left + absl::Milliseconds(1)));
@@ -414,6 +423,10 @@ class Supervisor {
 
   void EnforceDeadlines() {
     const absl::Time now = absl::Now();
+    if (tracer_ && now >= next_trace_drain_) {
+      tracer_->Drain(*events_);
+      next_trace_drain_ = now + absl::Milliseconds(10);
+    }
     if (now >= next_denial_drain_) {
       network_->Drain(*events_, options_.quiet);
       next_denial_drain_ = now + absl::Seconds(1);
@@ -448,6 +461,8 @@ class Supervisor {
           HandleSignals();
         } else if (fd == network_->denial_fd()) {
           network_->Drain(*events_, options_.quiet);
+        } else if (tracer_ && fd == tracer_->fd()) {
+          tracer_->Drain(*events_);
         } else if (instances_.count(fd) != 0) {
           Reap(fd);
         } else {
@@ -477,6 +492,7 @@ class Supervisor {
   std::unique_ptr<EventLog> events_;
   std::optional<cgroup::RunCgroups> cgroups_;
   std::unique_ptr<RunNetwork> network_;
+  std::unique_ptr<RunTracer> tracer_;
   std::optional<RunResources> resources_;
   std::vector<std::unique_ptr<EntrypointState>> entrypoints_;
   std::map<int, std::unique_ptr<LiveInstance>> instances_;  // keyed by pidfd
@@ -487,6 +503,7 @@ class Supervisor {
   bool stopping_ = false;
   absl::Time shutdown_deadline_;
   absl::Time next_denial_drain_ = absl::Now() + absl::Seconds(1);
+  absl::Time next_trace_drain_ = absl::Now();
   std::optional<int> exit_status_;
 };
 

@@ -228,6 +228,30 @@ TEST(RunE2e, KilledSupervisorTakesItsVoidsAlongAndTheNextRunCleansUp) {
   EXPECT_TRUE(CgroupDirsOfRun(run_id).empty());
 }
 
+TEST(RunE2e, TraceAddsTheRunsProcessTreeToTheEvents) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(R"("forkbomb": {"args": ["BinaryName", "Entrypoint", "Trailing"],
+                                                   "environment": ["Stdout"]})");
+  CommandResult r = RunCommand({kShim, "run", "-q", "--trace", "--events", dir.events_path(), spec,
+                                "--", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("made 3 of 3"));
+  auto events = dir.Events();
+  const int void_pid = EventsOf(events, "spawn").at(0)["pid"];
+  auto execs = EventsOf(events, "process_exec", "forkbomb");
+  ASSERT_EQ(execs.size(), 1u);
+  EXPECT_EQ(execs[0]["pid"], void_pid);
+  EXPECT_EQ(execs[0]["argv"][1], "forkbomb");
+  int children = 0;
+  for (const auto& fork : EventsOf(events, "process_fork", "forkbomb")) {
+    if (fork["ppid"] == void_pid) ++children;
+  }
+  EXPECT_EQ(children, 3);
+  EXPECT_EQ(EventsOf(events, "process_exit", "forkbomb").size(), 4u) << "the void and its children";
+  for (const auto& e : events) EXPECT_NE(e.value("event", ""), "process_lost");
+}
+
 // CapEff/CapBnd of /proc/PID/status as a bit mask.
 uint64_t CapabilityMask(const std::string& status, const std::string& field) {
   const size_t at = status.find(field + ":\t");
