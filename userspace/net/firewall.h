@@ -47,10 +47,11 @@ enum class Verdict { kDenied, kAudited, kDropped };
 
 struct Denial {
   Verdict verdict = Verdict::kDenied;
-  uint64_t dropped = 0;    // kDropped only: reports lost to the rate limit since last time
-  std::string entrypoint;  // name given to AddEntrypoint; "" for an unknown cgroup
-  uint64_t cgroup_id = 0;  // the entrypoint cgroup's id (0: the task is not under one)
-  uint32_t pid = 0;        // thread-group id; 0 for inbound packets (no task context)
+  uint64_t dropped = 0;         // kDropped only: reports lost to the rate limit since last time
+  std::string entrypoint;       // name given to AddEntrypoint; "" for an unknown cgroup
+  uint64_t cgroup_id = 0;       // the entrypoint cgroup's id (0: the task is not under one)
+  uint64_t task_cgroup_id = 0;  // the task's own cgroup (which instance); 0 for inbound packets
+  uint32_t pid = 0;             // thread-group id; 0 for inbound packets (no task context)
   std::string comm;
   Direction direction = Direction::kOutbound;
   std::string hook;           // connect4/6, sendmsg4/6, bind4/6, sock_create, listen, udp_recv

@@ -274,6 +274,10 @@ TEST_F(FirewallTest, InstancesDeeperThanTheEntrypointCgroupGetItsPolicy) {
   const uint16_t port = port_;
   EXPECT_EQ(RunIn(nested->path(), [&] { return Connect4("127.0.0.2", port); }), 0);
   EXPECT_EQ(RunIn(nested->path(), [&] { return Connect4("127.0.0.3", port); }), EPERM);
+  std::vector<Denial> ds = Drain();
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].cgroup_id, ep_a_->id());        // judged as the entrypoint
+  EXPECT_EQ(ds[0].task_cgroup_id, nested->id());  // reported with the instance
 }
 
 TEST_F(FirewallTest, CgroupWithoutPolicyGetsNoIpSocketButUnixWorks) {
@@ -690,6 +694,7 @@ TEST_F(FirewallTest, AuditModeAllowsAndReports) {
   EXPECT_EQ(d.verdict, Verdict::kAudited);
   EXPECT_EQ(d.entrypoint, "auditor");
   EXPECT_EQ(d.cgroup_id, ep_a_->id());
+  EXPECT_EQ(d.task_cgroup_id, ep_a_->id());  // the child ran in the entrypoint cgroup itself
   EXPECT_EQ(d.pid, static_cast<uint32_t>(pid));
   EXPECT_EQ(d.comm, std::string("net_firewall_te").substr(0, 15));
   EXPECT_EQ(d.direction, Direction::kOutbound);
