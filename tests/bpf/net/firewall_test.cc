@@ -898,6 +898,43 @@ TEST_F(FirewallTest, InboundOnlyPolicyListenerServesAndCannotReachOut) {
   EXPECT_EQ(RunIn(ep_b_->path(), [] { return SocketErrno(AF_INET, SOCK_DGRAM, 0); }), EPERM);
 }
 
+TEST_F(FirewallTest, BindSocketInCgroupMakesGrantedUdpSockets) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  UniqueFd probe = Listen("127.0.0.1", 0, SOCK_DGRAM);
+  const uint16_t granted = LocalPort(probe.get());
+  probe.reset();
+  spec::NetworkPolicy p;
+  spec::InboundRule in;
+  in.port = granted;
+  in.protocol = spec::Protocol::kUdp;
+  p.inbound.push_back(in);
+  Install(*ep_a_, "a", p);
+  auto leaf = MakeChild(*ep_a_, "sockets");
+  sockaddr_in addr = V4("127.0.0.1", granted);
+  auto sock = BindSocketInCgroup(leaf->dir_fd(), SOCK_DGRAM, reinterpret_cast<sockaddr*>(&addr),
+                                 sizeof(addr));
+  ASSERT_TRUE(sock.ok()) << sock.status();
+  EXPECT_EQ(LocalPort(sock->get()), granted);
+  // A granted UDP port receives from anyone.
+  SendFrom(udp3_.get(), granted, '3');
+  char c = 0;
+  pollfd pfd{sock->get(), POLLIN, 0};
+  ASSERT_EQ(poll(&pfd, 1, 1000), 1);
+  EXPECT_EQ(recv(sock->get(), &c, 1, 0), 1);
+  EXPECT_EQ(c, '3');
+  // But the entrypoint may not send from it anywhere (no outbound rule).
+  const int fd = sock->get();
+  const uint16_t port = udp_port_;
+  EXPECT_EQ(RunIn(ep_a_->path(),
+                  [&] {
+                    sockaddr_in to = V4("127.0.0.3", port);
+                    return sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 1
+                               ? 0
+                               : errno;
+                  }),
+            EPERM);
+}
+
 // A hook that cannot attach: another program already holds the cgroup's ingress hook without
 // BPF_F_ALLOW_MULTI, so no further program may join it.
 TEST_F(FirewallTest, AMissingHookRefusesToStartUnlessDegradedIsAllowed) {
