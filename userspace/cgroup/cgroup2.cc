@@ -6,13 +6,12 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cgroup/host.h"
 #include "common/errno_status.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
@@ -20,34 +19,23 @@
 namespace shim {
 
 absl::StatusOr<std::string> FindCgroup2Mount() {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  if (!mountinfo) return ErrnoStatus("open /proc/self/mountinfo");
-  std::string line;
-  while (std::getline(mountinfo, line)) {
-    // "36 25 0:31 / /sys/fs/cgroup/unified rw,... - cgroup2 cgroup2 rw"
-    const size_t dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    const absl::string_view view(line);
-    std::vector<absl::string_view> tail = absl::StrSplit(view.substr(dash + 3), ' ');
-    if (tail.empty() || tail[0] != "cgroup2") continue;
-    std::vector<absl::string_view> head = absl::StrSplit(view.substr(0, dash), ' ');
-    if (head.size() >= 5) return std::string(head[4]);
+  ASSIGN_OR_RETURN(cgroup::Host host, cgroup::DetectHost());
+  if (!host.v2) {
+    return absl::FailedPreconditionError(
+        "no cgroup2 filesystem is mounted (see /proc/self/mountinfo); mount one, e.g. "
+        "`mount -t cgroup2 none /sys/fs/cgroup/unified`");
   }
-  return absl::FailedPreconditionError(
-      "no cgroup2 filesystem is mounted (see /proc/self/mountinfo); mount one, e.g. "
-      "`mount -t cgroup2 none /sys/fs/cgroup/unified`");
+  return host.v2->mount_point;
 }
 
 absl::StatusOr<std::string> OwnCgroup2Dir() {
-  ASSIGN_OR_RETURN(std::string mount, FindCgroup2Mount());
-  ASSIGN_OR_RETURN(std::string content, ReadFileToString("/proc/self/cgroup"));
-  for (absl::string_view line : absl::StrSplit(content, '\n')) {
-    if (line.substr(0, 3) == "0::") {
-      absl::string_view rel = line.substr(3);
-      return rel == "/" ? mount : absl::StrCat(mount, rel);
-    }
+  ASSIGN_OR_RETURN(cgroup::Host host, cgroup::DetectHost());
+  if (!host.v2) {
+    return absl::FailedPreconditionError(
+        "this process has no cgroup v2 directory: /proc/self/cgroup has no 0:: entry or no "
+        "cgroup2 mount shows it (see /proc/self/mountinfo)");
   }
-  return absl::FailedPreconditionError("/proc/self/cgroup has no cgroup v2 (0::) entry");
+  return host.v2->own_dir;
 }
 
 absl::StatusOr<uint64_t> CgroupIdOf(const std::string& dir) {
@@ -126,9 +114,7 @@ absl::StatusOr<OwnedCgroup> OwnedCgroup::Create(const std::string& parent, absl:
 }
 
 OwnedCgroup::OwnedCgroup(OwnedCgroup&& other) noexcept
-    : path_(std::exchange(other.path_, {})),
-      id_(other.id_),
-      dir_fd_(std::move(other.dir_fd_)) {}
+    : path_(std::exchange(other.path_, {})), id_(other.id_), dir_fd_(std::move(other.dir_fd_)) {}
 
 OwnedCgroup& OwnedCgroup::operator=(OwnedCgroup&& other) noexcept {
   if (this != &other) {

@@ -9,6 +9,8 @@
 namespace shim::cli {
 
 // One line per subcommand, in the order `--help` lists them:
-// void RegisterValidateCommand(CLI::App& app, int& exit_code);
+void RegisterRunCommand(CLI::App& app, int& exit_code);
+void RegisterAuditCommand(CLI::App& app, int& exit_code);
+void RegisterValidateCommand(CLI::App& app, int& exit_code);
 
 }  // namespace shim::cli

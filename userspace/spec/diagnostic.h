@@ -17,4 +17,11 @@ struct Diagnostic {
 
 bool HasErrors(const std::vector<Diagnostic>& diagnostics);
 
+// Compiler-style text: "spec.json:/entrypoints/x/trigger: error: message" and, when there is a
+// hint, a second line "  hint: ...". No trailing newline.
+std::string FormatDiagnostic(const std::string& file, const Diagnostic& diagnostic);
+
+// {"severity":"error","pointer":"/entrypoints/x","message":"...","hint":"..."}
+std::string DiagnosticToJson(const Diagnostic& diagnostic);
+
 }  // namespace shim::spec

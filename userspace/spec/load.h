@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "spec/diagnostic.h"
 #include "spec/model.h"
 
@@ -26,5 +27,10 @@ struct LoadResult {
 // Loads `path`. On success every Entrypoint has `binary_path` set to an absolute, existing,
 // executable file and `spec.source_dir` is the spec file's folder.
 LoadResult LoadSpecFile(const std::string& path, const LoadOptions& options = {});
+
+// The same for text already in memory; `source_path` names it in messages and relative paths
+// resolve against its folder.
+LoadResult LoadSpecText(absl::string_view text, const std::string& source_path,
+                        const LoadOptions& options = {});
 
 }  // namespace shim::spec

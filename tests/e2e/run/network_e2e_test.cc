@@ -1,0 +1,120 @@
+// Network policy through `shim-bpf run` and `shim-bpf audit`, against listeners on loopback
+// aliases this test opens (127.0.0.2 is granted, 127.0.0.3 is not).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "e2e/run/run_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "support/privileged.h"
+#include "support/subprocess.h"
+
+namespace shim::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kShim = BuiltBinary("shim-bpf");
+
+// A listening TCP socket on `address`, port chosen by the kernel.
+class Listener {
+ public:
+  explicit Listener(const char* address) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    inet_pton(AF_INET, address, &in.sin_addr);
+    bind(fd_, reinterpret_cast<sockaddr*>(&in), sizeof(in));
+    listen(fd_, 16);
+    socklen_t length = sizeof(in);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&in), &length);
+    port_ = ntohs(in.sin_port);
+  }
+  ~Listener() { close(fd_); }
+  std::string port() const { return std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(NetworkE2e, OutboundGrantsAllowExactlyTheGrantedHostAndPort) {
+  SHIM_REQUIRE_PRIVILEGED();
+  Listener granted("127.0.0.2"), other_port("127.0.0.2"), other_host("127.0.0.3");
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(R"("connect": {
+      "args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"],
+      "network": {"outbound": [{"cidr": "127.0.0.2/32", "ports": [)" + granted.port() +
+                                   R"(], "protocol": "tcp"}]}})");
+  CommandResult r = RunCommand({kShim, "run", "-q", spec, "--events", dir.events_path(), "--",
+                                "127.0.0.2", granted.port(), other_port.port()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("connect 127.0.0.2:" + granted.port() + ": ok"));
+  EXPECT_THAT(r.out,
+              HasSubstr("connect 127.0.0.2:" + other_port.port() + ": Operation not permitted"));
+  CommandResult host = RunCommand({kShim, "run", "-q", spec, "--", "127.0.0.3",
+                                   other_host.port()});
+  EXPECT_THAT(host.out,
+              HasSubstr("connect 127.0.0.3:" + other_host.port() + ": Operation not permitted"));
+  auto denials = EventsOf(dir.Events(), "denial");
+  ASSERT_EQ(denials.size(), 1u);
+  EXPECT_EQ(denials[0]["entrypoint"], "connect");
+  EXPECT_EQ(denials[0]["verdict"], "denied");
+  EXPECT_EQ(denials[0]["address"], "127.0.0.2");
+  EXPECT_EQ(denials[0]["port"].get<int>(), std::stoi(other_port.port()));
+}
+
+TEST(NetworkE2e, NoNetworkBlockMeansNoNetwork) {
+  SHIM_REQUIRE_PRIVILEGED();
+  Listener host("127.0.0.2");
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(R"("connect": {
+      "args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"]})");
+  CommandResult r = RunCommand({kShim, "run", "-q", spec, "--", "127.0.0.2", host.port()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, Not(HasSubstr(": ok")));
+}
+
+TEST(NetworkE2e, OnePolicyDoesNotLeakIntoAnotherEntrypoint) {
+  SHIM_REQUIRE_PRIVILEGED();
+  Listener target("127.0.0.2");
+  RunFixtureDir dir;
+  // "connect" is granted; "print" is a second entrypoint with a network block that grants
+  // nothing, started by the same run: it may not use the first one's grant.
+  std::string spec = dir.WriteSpec(R"(
+      "connect": {"args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"],
+                  "network": {"outbound": [{"cidr": "127.0.0.2/32"}]}},
+      "send-too": {"args": ["BinaryName", "Entrypoint", {"Pipe": {"Tx": "p"}}, "Trailing"]},
+      "handler": {"trigger": {"Pipe": "p"}, "args": ["BinaryName", "Entrypoint", "Trigger"],
+                  "environment": ["Stdout"], "network": {"outbound": []}})");
+  CommandResult r = RunCommand({kShim, "run", "-q", spec, "--events", dir.events_path(), "--",
+                                "127.0.0.2", target.port()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("connect 127.0.0.2:" + target.port() + ": ok"));
+  for (const auto& denial : EventsOf(dir.Events(), "denial")) {
+    EXPECT_NE(denial["entrypoint"], "connect") << denial.dump();
+  }
+}
+
+TEST(NetworkE2e, AuditAllowsEverythingReportsItAndSuggestsAPolicy) {
+  SHIM_REQUIRE_PRIVILEGED();
+  Listener target("127.0.0.3");
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(R"("connect": {
+      "args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"]})");
+  CommandResult r = RunCommand({kShim, "audit", spec, "--events", dir.events_path(), "--",
+                                "127.0.0.3", target.port()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("connect 127.0.0.3:" + target.port() + ": ok"));
+  EXPECT_THAT(r.err, HasSubstr("would deny connect4 127.0.0.3:" + target.port()));
+  EXPECT_THAT(r.err, HasSubstr("127.0.0.3/32"));
+  auto denials = EventsOf(dir.Events(), "denial");
+  ASSERT_FALSE(denials.empty());
+  EXPECT_EQ(denials[0]["verdict"], "audited");
+}
+
+}  // namespace
+}  // namespace shim::testing

@@ -1,0 +1,118 @@
+/* A test program run inside voids by the run e2e tests. argv[1] picks what it does (the spec's
+ * Entrypoint arg, or a Trailing word); each mode prints what it observed, one fact per line. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(long ms) {
+  struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+  }
+}
+
+static volatile sig_atomic_t terminated = 0;
+static void on_term(int signal) {
+  (void)signal;
+  terminated = 1;
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  const char *mode = argc > 1 ? argv[1] : "";
+  if (strcmp(mode, "exit") == 0 && argc > 2) return atoi(argv[2]);
+  if (strcmp(mode, "print") == 0 || strcmp(mode, "handler") == 0) {
+    /* One line with every remaining word, so tests can check exact payloads. */
+    printf("%s:", mode);
+    for (int i = 2; i < argc; ++i) printf(" [%s]", argv[i]);
+    printf("\n");
+    return 0;
+  }
+  if (strcmp(mode, "sleep") == 0 && argc > 2) {
+    sleep_ms(atol(argv[2]));
+    return 0;
+  }
+  if (strcmp(mode, "graceful") == 0 && argc > 2) {
+    /* Finishes its work (argv[2] ms) even when asked to stop, then exits 0. */
+    signal(SIGTERM, on_term);
+    sleep_ms(atol(argv[2]));
+    printf("graceful: finished (terminated=%d)\n", (int)terminated);
+    return 0;
+  }
+  if (strcmp(mode, "alloc") == 0 && argc > 2) {
+    size_t bytes = (size_t)atol(argv[2]) << 20;
+    char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      printf("alloc: mmap failed: %s\n", strerror(errno));
+      return 1;
+    }
+    for (size_t i = 0; i < bytes; i += 4096) p[i] = 1;
+    printf("alloc: touched %s MiB\n", argv[2]);
+    return 0;
+  }
+  if (strcmp(mode, "forkbomb") == 0 && argc > 2) {
+    int wanted = atoi(argv[2]), made = 0, failed_errno = 0;
+    for (int i = 0; i < wanted; ++i) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        pause();
+        _exit(0);
+      }
+      if (pid < 0) {
+        failed_errno = errno;
+        break;
+      }
+      ++made;
+    }
+    printf("forkbomb: made %d of %d, then %s\n", made, wanted,
+           failed_errno ? strerror(failed_errno) : "no failure");
+    return 0; /* the children die with this pid namespace's init */
+  }
+  if (strcmp(mode, "segv") == 0) {
+    /* A real fault: raise(SIGSEGV) would be ignored, since the workload is the init of its pid
+     * namespace and init ignores default-action signals it sends itself. */
+    *(volatile int *)0 = 1;
+    return 0;
+  }
+  if ((strcmp(mode, "send") == 0 || strcmp(mode, "send-too") == 0) && argc > 3) {
+    /* send FD WORD...: one message per word on a Pipe Tx fd ("send-too": a second sender). */
+    int fd = atoi(argv[2]);
+    for (int i = 3; i < argc; ++i) {
+      if (send(fd, argv[i], strlen(argv[i]), MSG_NOSIGNAL) < 0) {
+        printf("send: %s\n", strerror(errno));
+        return 1;
+      }
+    }
+    return 0;
+  }
+  if (strcmp(mode, "send-nul") == 0 && argc > 2) {
+    /* A message that cannot be an argv word, then a good one. */
+    int fd = atoi(argv[2]);
+    send(fd, "bad\0message", 11, MSG_NOSIGNAL);
+    send(fd, "good", 4, MSG_NOSIGNAL);
+    return 0;
+  }
+  if (strcmp(mode, "connect") == 0 && argc > 3) {
+    /* connect ADDR PORT...: one TCP connect per port, one line each. */
+    for (int i = 3; i < argc; ++i) {
+      int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[i]))};
+      inet_pton(AF_INET, argv[2], &address.sin_addr);
+      int rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&address, sizeof(address));
+      printf("connect %s:%s: %s\n", argv[2], argv[i], rc == 0 ? "ok" : strerror(errno));
+      if (fd >= 0) close(fd);
+    }
+    return 0;
+  }
+  fprintf(stderr, "workload: unknown mode \"%s\"\n", mode);
+  return 2;
+}

@@ -1,0 +1,30 @@
+// Turns an entrypoint's `args` into one instance's argv and the fds it receives, exactly like the
+// prototype: every fd arg becomes the decimal number the fd will have inside the void (3, 4, ...
+// in the order the args list them), so existing apps keep working.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/unique_fd.h"
+#include "run/run_resources.h"
+#include "spec/model.h"
+#include "trigger/trigger_source.h"
+
+namespace shim::run {
+
+struct InstanceArgs {
+  std::vector<std::string> argv;
+  std::vector<int> fds;         // host fds; fds[i] is fd 3+i in the void
+  std::vector<UniqueFd> owned;  // fds opened for this instance only (File, memfd, received fds)
+};
+
+// `delivery` is what the trigger delivered (null for Startup entrypoints); its fds are moved into
+// the result. A File that cannot be opened, or a message that cannot be an argv word, is an error.
+absl::StatusOr<InstanceArgs> BuildInstanceArgs(const spec::Entrypoint& entrypoint,
+                                               const RunResources& resources,
+                                               const std::vector<std::string>& trailing,
+                                               trigger::Delivery* delivery);
+
+}  // namespace shim::run

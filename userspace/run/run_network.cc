@@ -1,0 +1,130 @@
+#include "run/run_network.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "cgroup/cgroup2.h"
+#include "common/errno_status.h"
+#include "common/status_macros.h"
+#include "net/policy.h"
+#include "net/socket_in_cgroup.h"
+
+namespace shim::run {
+namespace {
+
+// The policy to install for `entrypoint`: its own, plus an inbound grant for every TcpListener it
+// is given (the listener is bound in its cgroup, so the bind hook must allow the port), or none
+// when it has neither (no IP socket at all).
+std::optional<spec::NetworkPolicy> EffectivePolicy(const spec::Entrypoint& entrypoint) {
+  std::optional<spec::NetworkPolicy> policy = entrypoint.network;
+  for (const spec::Arg& arg : entrypoint.args) {
+    const auto* listener = std::get_if<spec::ArgTcpListener>(&arg.kind);
+    if (listener == nullptr) continue;
+    if (!policy) {
+      policy.emplace();
+      policy->pointer = entrypoint.pointer;
+    }
+    spec::InboundRule rule;
+    rule.port = listener->address.port;
+    rule.protocol = spec::Protocol::kTcp;
+    rule.pointer = arg.pointer;
+    policy->inbound.push_back(rule);
+  }
+  return policy;
+}
+
+std::string DescribeDenial(const net::Denial& d) {
+  if (d.verdict == net::Verdict::kDropped) {
+    return absl::StrCat(d.dropped, " more denial reports dropped (rate limit)");
+  }
+  std::string target = d.address.empty() ? "" : absl::StrCat(" ", d.address, ":", d.port);
+  return absl::StrCat(d.entrypoint.empty() ? "?" : d.entrypoint, " (pid ", d.pid, " ", d.comm,
+                      "): ", d.verdict == net::Verdict::kAudited ? "would deny " : "denied ",
+                      d.hook, target);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RunNetwork>> RunNetwork::Create(spec::Spec& spec,
+                                                               const cgroup::RunCgroups& cgroups,
+                                                               bool audit, bool allow_degraded) {
+  if (audit) {
+    for (spec::Entrypoint& entrypoint : spec.entrypoints) {
+      if (!entrypoint.network) {
+        entrypoint.network.emplace();
+        entrypoint.network->pointer = entrypoint.pointer + "/network";
+      }
+      entrypoint.network->mode = spec::NetworkMode::kAudit;
+    }
+  }
+  net::FirewallOptions options;
+  options.allow_degraded = allow_degraded;
+  absl::StatusOr<std::unique_ptr<net::Firewall>> firewall =
+      net::Firewall::Attach(cgroups.v2_fd(), options);
+  if (!firewall.ok()) {
+    return absl::Status(firewall.status().code(),
+                        absl::StrCat("network firewall: ", firewall.status().message(),
+                                     " (refusing to run without network enforcement)"));
+  }
+  std::unique_ptr<RunNetwork> network(new RunNetwork(*std::move(firewall), cgroups.v2_path()));
+  network->missing_ = network->firewall_->MissingGuarantees();
+  for (const spec::Entrypoint& entrypoint : spec.entrypoints) {
+    std::optional<spec::NetworkPolicy> policy = EffectivePolicy(entrypoint);
+    if (!policy) continue;
+    ASSIGN_OR_RETURN(net::CompiledPolicy compiled, net::CompilePolicy(*policy));
+    ASSIGN_OR_RETURN(uint64_t id,
+                     CgroupIdOf(absl::StrCat(network->run_v2_path_, "/", entrypoint.name)));
+    RETURN_IF_ERROR(network->firewall_->AddEntrypoint(id, entrypoint.name, compiled));
+  }
+  return network;
+}
+
+absl::StatusOr<UniqueFd> RunNetwork::MakeListener(const spec::Entrypoint& entrypoint,
+                                                  const spec::Arg& arg,
+                                                  const spec::SocketAddress& address) {
+  const std::string dir = absl::StrCat(run_v2_path_, "/", entrypoint.name, "/listeners");
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return ErrnoStatus(absl::StrCat(arg.pointer, ": mkdir ", dir), errno);
+  }
+  UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) return ErrnoStatus(absl::StrCat(arg.pointer, ": open ", dir), errno);
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (address.ipv6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(address.port);
+    std::memcpy(&in6->sin6_addr, address.address.data(), 16);
+    length = sizeof(*in6);
+  } else {
+    auto* in4 = reinterpret_cast<sockaddr_in*>(&storage);
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(address.port);
+    std::memcpy(&in4->sin_addr, address.address.data(), 4);
+    length = sizeof(*in4);
+  }
+  absl::StatusOr<UniqueFd> fd = net::BindSocketInCgroup(
+      dir_fd.get(), SOCK_STREAM, reinterpret_cast<sockaddr*>(&storage), length, SOMAXCONN);
+  if (!fd.ok()) {
+    return absl::Status(fd.status().code(), absl::StrCat(arg.pointer, ": cannot listen on ",
+                                                         address.text, ": ", fd.status().message()));
+  }
+  return fd;
+}
+
+void RunNetwork::Drain(EventLog& events, bool quiet) {
+  (void)firewall_->ConsumeDenials([&](const net::Denial& denial) {
+    summary_.Add(denial);
+    events.Write(nlohmann::ordered_json::parse(net::DenialToJson(denial)));
+    if (!quiet) std::fprintf(stderr, "shim-bpf: network: %s\n", DescribeDenial(denial).c_str());
+  });
+}
+
+}  // namespace shim::run

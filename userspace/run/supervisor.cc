@@ -1,0 +1,496 @@
+#include "run/supervisor.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cgroup/run_cgroups.h"
+#include "common/errno_status.h"
+#include "common/privilege.h"
+#include "common/status_macros.h"
+#include "run/event_log.h"
+#include "run/instance_args.h"
+#include "run/run_network.h"
+#include "run/run_resources.h"
+#include "spec/load.h"
+#include "void/void.h"
+
+namespace shim::run {
+namespace {
+
+constexpr int kExitCannotStart = 2;
+
+struct EntrypointState {
+  const spec::Entrypoint* spec = nullptr;
+  std::unique_ptr<sandbox::PreparedVoid> prepared;
+  std::unique_ptr<trigger::TriggerSource> source;  // triggered entrypoints only
+  bool polled = false;                              // source fd is in the epoll set
+  uint64_t next_instance = 0;
+  bool startup() const { return source == nullptr; }
+};
+
+struct LiveInstance {
+  EntrypointState* entrypoint = nullptr;
+  std::string name;  // "<entrypoint>-<n>"
+  pid_t pid = -1;
+  UniqueFd pidfd;
+  std::optional<cgroup::InstanceCgroup> cgroup;
+  absl::Time started;
+  std::optional<absl::Time> deadline;
+  bool timed_out = false;
+};
+
+int SendSignal(int pidfd, int signal) {
+  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
+}
+
+class Supervisor {
+ public:
+  Supervisor(const RunOptions& options, spec::Spec spec)
+      : options_(options), spec_(std::move(spec)) {}
+
+  // Everything that can fail before the first void starts; nothing is left behind on failure.
+  absl::Status Prepare() {
+    ASSIGN_OR_RETURN(events_, EventLog::Open(options_.events_path));
+    ASSIGN_OR_RETURN(cgroups_, cgroup::RunCgroups::Create());
+    for (const spec::Entrypoint& entrypoint : spec_.entrypoints) {
+      if (absl::Status s = cgroups_->CheckEnforceable(entrypoint.limits); !s.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("entrypoint ", entrypoint.name, ": ", s.message()));
+      }
+      // Creates the entrypoint's cgroup (the firewall keys its policy by it) and a spare
+      // instance cgroup, so the first spawn does not wait for mkdir.
+      RETURN_IF_ERROR(cgroups_->Prepare(entrypoint.name, entrypoint.limits, 1));
+    }
+    ASSIGN_OR_RETURN(network_, RunNetwork::Create(spec_, *cgroups_, options_.audit,
+                                                  options_.allow_degraded));
+    ASSIGN_OR_RETURN(resources_,
+                     RunResources::Create(spec_, [this](const spec::Entrypoint& entrypoint,
+                                                        const spec::Arg& arg,
+                                                        const spec::SocketAddress& address) {
+                       return network_->MakeListener(entrypoint, arg, address);
+                     }));
+    sandbox::VoidOptions void_options;
+    void_options.base_dir = spec_.source_dir;
+    for (const spec::Entrypoint& entrypoint : spec_.entrypoints) {
+      auto state = std::make_unique<EntrypointState>();
+      state->spec = &entrypoint;
+      auto prepared = sandbox::PreparedVoid::Prepare(entrypoint, void_options);
+      if (!prepared.ok()) {
+        return absl::Status(prepared.status().code(),
+                            absl::StrCat("entrypoint ", entrypoint.name, ": ",
+                                         prepared.status().message()));
+      }
+      state->prepared = *std::move(prepared);
+      const uint32_t concurrency =
+          entrypoint.limits.concurrency.value_or(trigger::kDefaultConcurrency);
+      if (const auto* pipe = std::get_if<spec::TriggerPipe>(&entrypoint.trigger.kind)) {
+        state->source = std::make_unique<trigger::TriggerSource>(
+            entrypoint.name, trigger::TriggerKind::kPipe,
+            resources_->pipes.at(pipe->name).rx.get(), concurrency);
+      } else if (const auto* socket =
+                     std::get_if<spec::TriggerFileSocket>(&entrypoint.trigger.kind)) {
+        state->source = std::make_unique<trigger::TriggerSource>(
+            entrypoint.name, trigger::TriggerKind::kFileSocket,
+            resources_->file_sockets.at(socket->name).rx.get(), concurrency);
+      }
+      entrypoints_.push_back(std::move(state));
+    }
+    return SetUpLoop();
+  }
+
+  void ReportStart() {
+    if (options_.quiet) return;
+    std::fprintf(stderr, "shim-bpf: run %s: %zu entrypoint%s from %s\n",
+                 cgroups_->run_id().c_str(), spec_.entrypoints.size(),
+                 spec_.entrypoints.size() == 1 ? "" : "s", spec_.source_path.c_str());
+    for (const std::string& line : cgroups_->Describe()) {
+      std::fprintf(stderr, "shim-bpf:   %s\n", line.c_str());
+    }
+    std::fprintf(stderr, "shim-bpf:   network: eBPF firewall on the run's cgroup%s\n",
+                 options_.audit ? " (audit mode: nothing is denied, everything is reported)" : "");
+  }
+
+  void ReportDegraded() {
+    // Printed even with --quiet: running with a guarantee missing must never go unnoticed.
+    for (const std::string& missing : network_->missing_guarantees()) {
+      std::fprintf(stderr, "shim-bpf: WARNING: --allow-degraded: NOT ENFORCED: %s\n",
+                   missing.c_str());
+    }
+  }
+
+  void PrintAuditSummary() {
+    network_->Drain(*events_, /*quiet=*/true);
+    std::fprintf(stderr, "\n%s", network_->summary().Text().c_str());
+  }
+
+  // Starts the Startup entrypoints and serves until the run is over. Returns the exit status.
+  int Serve() {
+    nlohmann::ordered_json start;
+    start["event"] = "run_start";
+    start["run_id"] = cgroups_->run_id();
+    start["spec"] = spec_.source_path;
+    start["supervisor_pid"] = getpid();
+    events_->Write(std::move(start));
+    for (auto& state : entrypoints_) {
+      if (!state->startup()) continue;
+      if (absl::Status s = SpawnInstance(*state, nullptr); !s.ok()) {
+        std::fprintf(stderr, "shim-bpf: %s\n", std::string(s.message()).c_str());
+        exit_status_ = kExitCannotStart;
+        BeginShutdown(absl::ZeroDuration());
+        break;
+      }
+    }
+    Loop();
+    KillEverything();
+    network_->Drain(*events_, options_.quiet);
+    nlohmann::ordered_json end;
+    end["event"] = "run_end";
+    end["exit_code"] = exit_status_.value_or(0);
+    events_->Write(std::move(end));
+    return exit_status_.value_or(0);
+  }
+
+  ~Supervisor() {
+    KillEverything();
+    if (blocked_signals_) sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+  }
+
+ private:
+  absl::Status SetUpLoop() {
+    epoll_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
+    if (!epoll_) return ErrnoStatus("epoll_create1", errno);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &mask, &old_mask_) != 0) return ErrnoStatus("sigprocmask", errno);
+    blocked_signals_ = true;
+    signal_fd_ = UniqueFd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signal_fd_) return ErrnoStatus("signalfd", errno);
+    RETURN_IF_ERROR(Watch(network_->denial_fd()));
+    return Watch(signal_fd_.get());
+  }
+
+  absl::Status Watch(int fd) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
+      return ErrnoStatus("epoll_ctl add", errno);
+    }
+    return absl::OkStatus();
+  }
+  void Unwatch(int fd) { epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); }
+
+  // Starts one void of `state`; `delivery` is what triggered it (null for Startup).
+  absl::Status SpawnInstance(EntrypointState& state, trigger::Delivery* delivery) {
+    const spec::Entrypoint& entrypoint = *state.spec;
+    const std::string name = absl::StrCat(entrypoint.name, "-", state.next_instance++);
+    ASSIGN_OR_RETURN(InstanceArgs args,
+                     BuildInstanceArgs(entrypoint, *resources_, options_.trailing, delivery));
+    ASSIGN_OR_RETURN(cgroup::InstanceCgroup cgroup,
+                     cgroups_->NextInstance(entrypoint.name, entrypoint.limits));
+    sandbox::SpawnRequest request;
+    request.argv = std::move(args.argv);
+    request.fds = std::move(args.fds);
+    request.cgroup_fd = cgroup.v2_dir_fd();
+    request.extra_v1_cgroup_procs_fds = cgroup.v1_procs_fds();
+    request.debug_stop = options_.debug;
+    for (const spec::Environment& item : entrypoint.environment) {
+      if (std::holds_alternative<spec::EnvStdin>(item.kind)) request.stdin_fd = STDIN_FILENO;
+      if (std::holds_alternative<spec::EnvStdout>(item.kind)) request.stdout_fd = STDOUT_FILENO;
+      if (std::holds_alternative<spec::EnvStderr>(item.kind)) request.stderr_fd = STDERR_FILENO;
+    }
+    absl::StatusOr<sandbox::Instance> spawned = state.prepared->Spawn(request);
+    if (!spawned.ok()) {
+      nlohmann::ordered_json failed;
+      failed["event"] = "spawn_failed";
+      failed["entrypoint"] = entrypoint.name;
+      failed["instance"] = name;
+      failed["error"] = std::string(spawned.status().message());
+      events_->Write(std::move(failed));
+      return absl::Status(spawned.status().code(), absl::StrCat("entrypoint ", entrypoint.name,
+                                                                ": ", spawned.status().message()));
+    }
+    auto live = std::make_unique<LiveInstance>();
+    live->entrypoint = &state;
+    live->name = name;
+    live->pid = spawned->pid;
+    live->pidfd = std::move(spawned->pidfd);
+    live->cgroup = std::move(cgroup);
+    live->started = absl::Now();
+    if (entrypoint.limits.timeout) live->deadline = live->started + *entrypoint.limits.timeout;
+    RETURN_IF_ERROR(Watch(live->pidfd.get()));
+    if (state.source) state.source->Started();
+    nlohmann::ordered_json event;
+    event["event"] = "spawn";
+    event["entrypoint"] = entrypoint.name;
+    event["instance"] = name;
+    event["pid"] = live->pid;
+    event["cgroup"] = live->cgroup->v2_path();
+    events_->Write(std::move(event));
+    if (options_.debug) {
+      std::fprintf(stderr,
+                   "shim-bpf: %s: pid %d stopped before exec; attach a debugger (gdb -p %d), "
+                   "then continue it with kill -CONT %d\n",
+                   name.c_str(), live->pid, live->pid, live->pid);
+    }
+    const int pidfd = live->pidfd.get();
+    instances_.emplace(pidfd, std::move(live));
+    // Keep one instance cgroup ready for the next request of a triggered entrypoint.
+    if (state.source) (void)cgroups_->Prepare(entrypoint.name, entrypoint.limits, 1);
+    return absl::OkStatus();
+  }
+
+  void Reap(int pidfd) {
+    auto it = instances_.find(pidfd);
+    if (it == instances_.end()) return;
+    LiveInstance& live = *it->second;
+    siginfo_t info{};
+    if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) != 0) {
+      return;  // not exited yet (spurious wakeup)
+    }
+    Unwatch(pidfd);
+    // The void's init is gone, so is its pid namespace; the cgroup may still hold processes
+    // that joined v1 hierarchies only: kill them before reading the peak.
+    (void)live.cgroup->Kill();
+    const bool signalled = info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
+    nlohmann::ordered_json event;
+    event["event"] = "exit";
+    event["entrypoint"] = live.entrypoint->spec->name;
+    event["instance"] = live.name;
+    event["pid"] = live.pid;
+    if (signalled) {
+      event["signal"] = info.si_status;
+    } else {
+      event["exit_code"] = info.si_status;
+    }
+    event["duration_ms"] = absl::ToDoubleMilliseconds(absl::Now() - live.started);
+    if (auto peak = live.cgroup->PeakMemoryBytes()) event["peak_memory_bytes"] = *peak;
+    if (live.cgroup->OomKilled()) event["oom_killed"] = true;
+    if (live.timed_out) event["timed_out"] = true;
+    events_->Write(std::move(event));
+    if (live.entrypoint->startup() && !exit_status_ && !stopping_) {
+      const int status = signalled ? 128 + info.si_status : info.si_status;
+      if (status != 0) exit_status_ = status;
+    }
+    if (live.entrypoint->source) live.entrypoint->source->Finished();
+    instances_.erase(it);  // removes the instance's cgroups
+  }
+
+  void HandleTrigger(EntrypointState& state) {
+    absl::StatusOr<trigger::Delivery> delivery = state.source->Take();
+    if (!delivery.ok()) {
+      Refuse(state, delivery.status().message());
+      return;
+    }
+    if (absl::Status s = SpawnInstance(state, &*delivery); !s.ok()) {
+      Refuse(state, s.message());
+    }
+  }
+
+  void Refuse(EntrypointState& state, absl::string_view why) {
+    std::fprintf(stderr, "shim-bpf: %s: request refused: %s\n", state.spec->name.c_str(),
+                 std::string(why).c_str());
+    nlohmann::ordered_json event;
+    event["event"] = "trigger_refused";
+    event["entrypoint"] = state.spec->name;
+    event["error"] = std::string(why);
+    events_->Write(std::move(event));
+  }
+
+  // Polls a trigger's channel only while it may start another handler (backpressure).
+  void SyncTriggerInterest() {
+    for (auto& state : entrypoints_) {
+      if (!state->source) continue;
+      const bool want = !stopping_ && state->source->Ready();
+      if (want && !state->polled) {
+        state->polled = Watch(state->source->fd()).ok();
+      } else if (!want && state->polled) {
+        Unwatch(state->source->fd());
+        state->polled = false;
+      }
+    }
+  }
+
+  bool StartupInstancesLive() const {
+    for (const auto& [fd, live] : instances_) {
+      if (live->entrypoint->startup()) return true;
+    }
+    return false;
+  }
+
+  // Nothing can write to a trigger channel any more once every void has ended (the supervisor
+  // only holds the write ends to hand them out); a message still queued is handled first.
+  bool TriggerWorkPending() const {
+    for (const auto& state : entrypoints_) {
+      if (!state->source) continue;
+      pollfd p{state->source->fd(), POLLIN, 0};
+      if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) return true;
+    }
+    return false;
+  }
+
+  void BeginShutdown(absl::Duration grace) {
+    if (stopping_) return;
+    stopping_ = true;
+    shutdown_deadline_ = absl::Now() + grace;
+    for (auto& [fd, live] : instances_) SendSignal(fd, SIGTERM);
+  }
+
+  void HandleSignals() {
+    signalfd_siginfo info{};
+    while (read(signal_fd_.get(), &info, sizeof(info)) == sizeof(info)) {
+      if (stopping_) {
+        // A second signal: stop waiting for the grace period.
+        shutdown_deadline_ = absl::Now();
+        continue;
+      }
+      if (!options_.quiet) {
+        std::fprintf(stderr, "shim-bpf: %s: stopping (grace %s)\n", strsignal(info.ssi_signo),
+                     absl::FormatDuration(options_.grace).c_str());
+      }
+      BeginShutdown(options_.grace);
+    }
+  }
+
+  // Milliseconds until the next deadline (instance timeout or end of grace), or -1.
+  int NextTimeoutMs() const {
+    std::optional<absl::Time> next;
+    if (stopping_) next = shutdown_deadline_;
+    for (const auto& [fd, live] : instances_) {
+      if (live->deadline && !live->timed_out && (!next || *live->deadline < *next)) {
+        next = live->deadline;
+      }
+    }
+    // Denial reports are also drained on a clock, so rate-limit drops surface while quiet.
+    if (!next || *next > next_denial_drain_) next = next_denial_drain_;
+    const absl::Duration left = *next - absl::Now();
+    if (left <= absl::ZeroDuration()) return 0;
+    return static_cast<int>(absl::ToInt64Milliseconds(left + absl::Milliseconds(1)));
+  }
+
+  void EnforceDeadlines() {
+    const absl::Time now = absl::Now();
+    if (now >= next_denial_drain_) {
+      network_->Drain(*events_, options_.quiet);
+      next_denial_drain_ = now + absl::Seconds(1);
+    }
+    for (auto& [fd, live] : instances_) {
+      if (live->deadline && !live->timed_out && *live->deadline <= now) {
+        live->timed_out = true;
+        (void)live->cgroup->Kill();
+      }
+    }
+    if (stopping_ && now >= shutdown_deadline_) {
+      for (auto& [fd, live] : instances_) (void)live->cgroup->Kill();
+    }
+  }
+
+  void Loop() {
+    for (;;) {
+      SyncTriggerInterest();
+      if (instances_.empty() && (stopping_ || (!StartupInstancesLive() && !TriggerWorkPending()))) {
+        return;
+      }
+      epoll_event events[64];
+      const int n = epoll_wait(epoll_.get(), events, 64, NextTimeoutMs());
+      if (n < 0 && errno != EINTR) {
+        std::fprintf(stderr, "shim-bpf: epoll_wait: %s\n", strerror(errno));
+        exit_status_ = exit_status_.value_or(kExitCannotStart);
+        return;
+      }
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == signal_fd_.get()) {
+          HandleSignals();
+        } else if (fd == network_->denial_fd()) {
+          network_->Drain(*events_, options_.quiet);
+        } else if (instances_.count(fd) != 0) {
+          Reap(fd);
+        } else {
+          for (auto& state : entrypoints_) {
+            if (state->source && state->source->fd() == fd && state->polled && !stopping_ &&
+                state->source->Ready()) {
+              HandleTrigger(*state);
+            }
+          }
+        }
+      }
+      EnforceDeadlines();
+    }
+  }
+
+  void KillEverything() {
+    for (auto& [fd, live] : instances_) {
+      if (live->cgroup) (void)live->cgroup->Kill();
+      siginfo_t info{};
+      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED);
+    }
+    instances_.clear();
+  }
+
+  const RunOptions& options_;
+  spec::Spec spec_;
+  std::unique_ptr<EventLog> events_;
+  std::optional<cgroup::RunCgroups> cgroups_;
+  std::unique_ptr<RunNetwork> network_;
+  std::optional<RunResources> resources_;
+  std::vector<std::unique_ptr<EntrypointState>> entrypoints_;
+  std::map<int, std::unique_ptr<LiveInstance>> instances_;  // keyed by pidfd
+  UniqueFd epoll_;
+  UniqueFd signal_fd_;
+  sigset_t old_mask_{};
+  bool blocked_signals_ = false;
+  bool stopping_ = false;
+  absl::Time shutdown_deadline_;
+  absl::Time next_denial_drain_ = absl::Now() + absl::Seconds(1);
+  std::optional<int> exit_status_;
+};
+
+}  // namespace
+
+int RunSpec(const RunOptions& options) {
+  spec::LoadOptions load_options;
+  load_options.binary_override = options.binary;
+  spec::LoadResult loaded = spec::LoadSpecFile(options.spec_path, load_options);
+  for (const spec::Diagnostic& d : loaded.diagnostics) {
+    std::fprintf(stderr, "%s\n", spec::FormatDiagnostic(options.spec_path, d).c_str());
+  }
+  if (!loaded.spec) {
+    std::fprintf(stderr, "shim-bpf: %s is invalid; nothing was started\n",
+                 options.spec_path.c_str());
+    return kExitCannotStart;
+  }
+  if (absl::Status s = CheckSupervisorPrivileges(); !s.ok()) {
+    std::fprintf(stderr, "shim-bpf: run: %s\n", std::string(s.message()).c_str());
+    return kExitCannotStart;
+  }
+  Supervisor supervisor(options, *std::move(loaded.spec));
+  if (absl::Status s = supervisor.Prepare(); !s.ok()) {
+    std::fprintf(stderr, "shim-bpf: run: %s\n", std::string(s.message()).c_str());
+    return kExitCannotStart;
+  }
+  supervisor.ReportStart();
+  supervisor.ReportDegraded();
+  const int status = supervisor.Serve();
+  if (options.audit) supervisor.PrintAuditSummary();
+  return status;
+}
+
+}  // namespace shim::run

@@ -1,0 +1,156 @@
+#include "spec/load.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/unique_fd.h"
+#include "spec/json_reader.h"
+#include "spec/parse.h"
+#include "spec/validate.h"
+
+namespace shim::spec {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string AbsoluteFolderOf(const std::string& path) {
+  std::error_code error;
+  fs::path absolute = fs::absolute(fs::path(path), error);
+  if (error) return "/";
+  return absolute.lexically_normal().parent_path().string();
+}
+
+std::string Resolve(const std::string& source_dir, const std::string& path) {
+  if (!path.empty() && path.front() == '/') return fs::path(path).lexically_normal().string();
+  return (fs::path(source_dir) / path).lexically_normal().string();
+}
+
+// Checks that `path` names an existing executable regular file; returns "" or the problem.
+std::string ExecutableProblem(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) return absl::StrCat("cannot use ", path, ": ", strerror(errno));
+  if (!S_ISREG(info.st_mode)) return absl::StrCat(path, " is not a regular file");
+  if ((info.st_mode & 0111) == 0) return absl::StrCat(path, " is not executable");
+  return "";
+}
+
+std::string ExistsProblem(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) return absl::StrCat("cannot use ", path, ": ", strerror(errno));
+  return "";
+}
+
+// Chooses and checks every entrypoint's binary, and resolves relative host paths.
+void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagnostic>& out) {
+  for (Entrypoint& entrypoint : spec.entrypoints) {
+    std::string written;
+    std::string pointer;
+    std::string origin;
+    if (entrypoint.binary) {
+      written = *entrypoint.binary;
+      pointer = entrypoint.pointer + "/binary";
+    } else if (options.binary_override) {
+      written = *options.binary_override;
+      origin = "--binary: ";
+    } else if (spec.binary) {
+      written = *spec.binary;
+      pointer = "/binary";
+    } else {
+      out.push_back({Severity::kError, entrypoint.pointer, "no binary to run",
+                     "set \"binary\" at the top level or in the entrypoint, or pass --binary"});
+      continue;
+    }
+    // --binary is relative to the working directory, spec paths to the spec's folder.
+    entrypoint.binary_path =
+        origin.empty() ? Resolve(spec.source_dir, written)
+                       : fs::absolute(fs::path(written)).lexically_normal().string();
+    if (options.check_host) {
+      std::string problem = ExecutableProblem(entrypoint.binary_path);
+      // Entrypoints sharing the top-level binary share its problem: report it once.
+      const bool reported = std::any_of(out.begin(), out.end(), [&](const Diagnostic& d) {
+        return d.pointer == pointer && d.message == origin + problem;
+      });
+      if (!problem.empty() && !reported) {
+        out.push_back({Severity::kError, pointer, origin + problem,
+                       "relative binaries are resolved against the spec file's folder"});
+      }
+    }
+    for (Environment& item : entrypoint.environment) {
+      if (auto* grant = std::get_if<EnvFilesystem>(&item.kind)) {
+        grant->host_path = Resolve(spec.source_dir, grant->host_path);
+        if (options.check_host) {
+          if (std::string problem = ExistsProblem(grant->host_path); !problem.empty()) {
+            out.push_back({Severity::kError, item.pointer + "/Filesystem/host_path", problem,
+                           "relative host paths are resolved against the spec file's folder"});
+          }
+        }
+      }
+    }
+    for (Arg& arg : entrypoint.args) {
+      if (auto* file = std::get_if<ArgFile>(&arg.kind)) {
+        file->path = Resolve(spec.source_dir, file->path);
+        if (options.check_host) {
+          if (std::string problem = ExistsProblem(file->path); !problem.empty()) {
+            out.push_back({Severity::kError, arg.pointer + "/File", problem, ""});
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+LoadResult LoadSpecText(absl::string_view text, const std::string& source_path,
+                        const LoadOptions& options) {
+  LoadResult result;
+  std::optional<nlohmann::ordered_json> document = ReadStrictJson(text, result.diagnostics);
+  if (!document) return result;
+  Spec spec = ParseSpec(*document, result.diagnostics);
+  spec.source_path = source_path;
+  spec.source_dir = AbsoluteFolderOf(source_path);
+  ValidateSpec(spec, result.diagnostics);
+  ResolveHostPaths(spec, options, result.diagnostics);
+  if (!HasErrors(result.diagnostics)) result.spec = std::move(spec);
+  return result;
+}
+
+LoadResult LoadSpecFile(const std::string& path, const LoadOptions& options) {
+  auto failure = [&](std::string message) {
+    LoadResult result;
+    result.diagnostics.push_back({Severity::kError, "", std::move(message), ""});
+    return result;
+  };
+  // O_NONBLOCK: a FIFO given as the spec must not hang the supervisor.
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) return failure(absl::StrCat("cannot open: ", strerror(errno)));
+  struct stat info {};
+  if (fstat(fd.get(), &info) != 0) return failure(absl::StrCat("cannot stat: ", strerror(errno)));
+  if (S_ISDIR(info.st_mode)) return failure("is a directory, not a spec file");
+  if (!S_ISREG(info.st_mode)) return failure("is not a regular file");
+  if (static_cast<uint64_t>(info.st_size) > kMaxSpecBytes) {
+    return failure(absl::StrCat("file is larger than ", kMaxSpecBytes,
+                                " bytes; a spec is a small JSON document"));
+  }
+  // Read at most one byte more than the limit, in case the file grew since fstat.
+  std::string text(kMaxSpecBytes + 1, '\0');
+  size_t length = 0;
+  while (length < text.size()) {
+    ssize_t n = read(fd.get(), text.data() + length, text.size() - length);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return failure(absl::StrCat("cannot read: ", strerror(errno)));
+    if (n == 0) break;
+    length += static_cast<size_t>(n);
+  }
+  text.resize(length);
+  return LoadSpecText(text, path, options);
+}
+
+}  // namespace shim::spec

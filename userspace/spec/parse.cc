@@ -1,0 +1,616 @@
+#include "spec/parse.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "spec/json_reader.h"
+#include "spec/suggest.h"
+#include "spec/values.h"
+
+namespace shim::spec {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+const std::vector<std::string> kTopLevelKeys = {"binary", "entrypoints", "$schema", "$comment"};
+const std::vector<std::string> kEntrypointKeys = {"binary", "trigger",  "args",    "environment",
+                                                  "network", "limits", "$comment"};
+const std::vector<std::string> kUnitArgs = {"BinaryName", "Entrypoint", "Trigger",
+                                            "PipeTrigger", "TriggerFd", "Trailing"};
+const std::vector<std::string> kPayloadArgs = {"File", "Pipe", "FileSocket", "TcpListener"};
+const std::vector<std::string> kUnitEnvironment = {"Procfs", "Stdin", "Stdout", "Stderr"};
+const std::vector<std::string> kPayloadEnvironment = {"Filesystem", "Hostname", "DomainName"};
+const std::vector<std::string> kUnitTriggers = {"Startup"};
+const std::vector<std::string> kPayloadTriggers = {"Pipe", "FileSocket"};
+const std::vector<std::string> kFilesystemKeys = {"host_path", "environment_path", "read_only"};
+const std::vector<std::string> kDirections = {"Rx", "Tx"};
+const std::vector<std::string> kTcpListenerKeys = {"addr", "port"};
+const std::vector<std::string> kNetworkKeys = {"mode", "outbound", "inbound"};
+const std::vector<std::string> kModes = {"enforce", "audit"};
+const std::vector<std::string> kOutboundKeys = {"cidr", "ports", "protocol"};
+const std::vector<std::string> kInboundKeys = {"port", "protocol"};
+const std::vector<std::string> kProtocols = {"tcp", "udp", "any"};
+const std::vector<std::string> kUnitNetworks = {"InternetV4", "InternetV6"};
+const std::vector<std::string> kPayloadNetworks = {"PrivateV4", "PrivateV6"};
+const std::vector<std::string> kLimitKeys = {"memory", "pids", "cpu", "timeout", "concurrency"};
+
+std::string TypeName(const json& value) {
+  switch (value.type()) {
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return "an integer";
+    case json::value_t::number_float:
+      return "a number";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::object:
+      return "an object";
+    default:
+      return "an unknown value";
+  }
+}
+
+// A tagged value in the prototype's (serde's) external tagging: either "Name" for a variant
+// without data, or {"Name": payload} for one with data.
+struct Tagged {
+  std::string tag;
+  const json* payload = nullptr;  // null for a unit variant
+  std::string payload_pointer;
+};
+
+class Parser {
+ public:
+  explicit Parser(std::vector<Diagnostic>& diagnostics) : diagnostics_(diagnostics) {}
+
+  Spec ParseDocument(const json& document) {
+    Spec spec;
+    if (!Expect(document, "", json::value_t::object, "the spec",
+                "a spec is a JSON object with an \"entrypoints\" member")) {
+      return spec;
+    }
+    CheckKeys(document, "", kTopLevelKeys, "top-level key");
+    if (auto it = document.find("binary"); it != document.end()) {
+      spec.binary = NonEmptyString(*it, "/binary", "binary");
+    }
+    auto entrypoints = document.find("entrypoints");
+    if (entrypoints == document.end()) {
+      Error("", "missing \"entrypoints\"", "add \"entrypoints\": {\"main\": {}}");
+      return spec;
+    }
+    if (!Expect(*entrypoints, "/entrypoints", json::value_t::object, "\"entrypoints\"",
+                "an object mapping entrypoint names to their grants")) {
+      return spec;
+    }
+    if (entrypoints->empty()) {
+      Error("/entrypoints", "no entrypoints", "declare at least one entrypoint");
+    }
+    for (const auto& [name, body] : entrypoints->items()) {
+      spec.entrypoints.push_back(ParseEntrypoint(name, body));
+    }
+    return spec;
+  }
+
+ private:
+  void Error(std::string pointer, std::string message, std::string hint = "") {
+    diagnostics_.push_back(
+        {Severity::kError, std::move(pointer), std::move(message), std::move(hint)});
+  }
+
+  bool Expect(const json& value, const std::string& pointer, json::value_t type,
+              absl::string_view what, absl::string_view hint = "") {
+    const bool matches = value.type() == type ||
+                         (type == json::value_t::number_unsigned && value.is_number_integer());
+    if (!matches) {
+      const std::string expected = type == json::value_t::object   ? "an object"
+                                   : type == json::value_t::array  ? "an array"
+                                   : type == json::value_t::string ? "a string"
+                                   : type == json::value_t::boolean ? "a boolean"
+                                                                   : "an integer";
+      Error(pointer, absl::StrCat(what, " must be ", expected, ", not ", TypeName(value)),
+            std::string(hint));
+    }
+    return matches;
+  }
+
+  void CheckKeys(const json& object, const std::string& pointer,
+                 const std::vector<std::string>& allowed, absl::string_view what) {
+    for (const auto& [key, value] : object.items()) {
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        Error(PointerAppend(pointer, key), absl::StrCat("unknown ", what, " \"", key, "\""),
+              SuggestionHint(key, allowed));
+      }
+    }
+  }
+
+  std::optional<std::string> NonEmptyString(const json& value, const std::string& pointer,
+                                            absl::string_view what) {
+    if (!Expect(value, pointer, json::value_t::string, what)) return std::nullopt;
+    std::string text = value.get<std::string>();
+    if (text.empty()) {
+      Error(pointer, absl::StrCat(what, " must not be empty"));
+      return std::nullopt;
+    }
+    if (text.find('\0') != std::string::npos) {
+      Error(pointer, absl::StrCat(what, " contains a NUL byte"));
+      return std::nullopt;
+    }
+    return text;
+  }
+
+  // Reads an externally tagged value; reports a wrong shape or an unknown tag.
+  std::optional<Tagged> ReadTagged(const json& value, const std::string& pointer,
+                                   absl::string_view what, const std::vector<std::string>& units,
+                                   const std::vector<std::string>& payloads) {
+    std::vector<std::string> all = units;
+    all.insert(all.end(), payloads.begin(), payloads.end());
+    auto is_one_of = [](const std::string& tag, const std::vector<std::string>& names) {
+      return std::find(names.begin(), names.end(), tag) != names.end();
+    };
+    if (value.is_string()) {
+      std::string tag = value.get<std::string>();
+      if (is_one_of(tag, units)) return Tagged{tag, nullptr, pointer};
+      if (is_one_of(tag, payloads)) {
+        Error(pointer, absl::StrCat(what, " \"", tag, "\" needs a value"),
+              absl::StrCat("write {\"", tag, "\": ...}"));
+      } else {
+        Error(pointer, absl::StrCat("unknown ", what, " \"", tag, "\""), SuggestionHint(tag, all));
+      }
+      return std::nullopt;
+    }
+    if (value.is_object() && value.size() == 1) {
+      const auto first = value.begin();
+      const std::string& tag = first.key();
+      const json& payload = first.value();
+      const std::string payload_pointer = PointerAppend(pointer, tag);
+      if (is_one_of(tag, payloads)) return Tagged{tag, &payload, payload_pointer};
+      if (is_one_of(tag, units)) {
+        Error(payload_pointer, absl::StrCat(what, " \"", tag, "\" takes no value"),
+              absl::StrCat("write \"", tag, "\" as a plain string"));
+      } else {
+        Error(payload_pointer, absl::StrCat("unknown ", what, " \"", tag, "\""),
+              SuggestionHint(tag, all));
+      }
+      return std::nullopt;
+    }
+    Error(pointer,
+          absl::StrCat(what, " must be a string or an object with exactly one key, not ",
+                       value.is_object() ? absl::StrCat("an object with ", value.size(), " keys")
+                                         : TypeName(value)),
+          absl::StrCat("one of: ", absl::StrJoin(all, ", ")));
+    return std::nullopt;
+  }
+
+  // {"Rx": "name"} or {"Tx": "name"}
+  std::optional<std::pair<Direction, std::string>> ReadDirection(const Tagged& tagged) {
+    auto direction = ReadTagged(*tagged.payload, tagged.payload_pointer,
+                                absl::StrCat(tagged.tag, " direction"), {}, kDirections);
+    if (!direction) return std::nullopt;
+    auto name = ChannelName(*direction->payload, direction->payload_pointer, tagged.tag);
+    if (!name) return std::nullopt;
+    return std::make_pair(direction->tag == "Rx" ? Direction::kRx : Direction::kTx, *name);
+  }
+
+  std::optional<std::string> ChannelName(const json& value, const std::string& pointer,
+                                         absl::string_view kind) {
+    auto name = NonEmptyString(value, pointer, absl::StrCat(kind, " name"));
+    if (name && !IsValidChannelName(*name)) {
+      Error(pointer, absl::StrCat(kind, " name \"", *name, "\" is not a valid name"),
+            "use letters, digits, '_', '.' and '-' (not first), at most 64 bytes");
+      return std::nullopt;
+    }
+    return name;
+  }
+
+  Entrypoint ParseEntrypoint(const std::string& name, const json& body) {
+    Entrypoint entrypoint;
+    entrypoint.name = name;
+    entrypoint.pointer = PointerAppend("/entrypoints", name);
+    const std::string& pointer = entrypoint.pointer;
+    entrypoint.trigger.pointer = pointer + "/trigger";
+    entrypoint.limits.pointer = pointer + "/limits";
+    if (!IsValidEntrypointName(name)) {
+      Error(pointer, absl::StrCat("entrypoint name \"", name, "\" is not a valid argv word"),
+            "use letters, digits, '_', '.' and '-' (not first), at most 64 bytes");
+    }
+    if (!Expect(body, pointer, json::value_t::object, "an entrypoint")) return entrypoint;
+    CheckKeys(body, pointer, kEntrypointKeys, "entrypoint key");
+    if (auto it = body.find("binary"); it != body.end()) {
+      entrypoint.binary = NonEmptyString(*it, pointer + "/binary", "binary");
+    }
+    if (auto it = body.find("trigger"); it != body.end()) {
+      ParseTrigger(*it, entrypoint.trigger);
+    }
+    if (auto it = body.find("args"); it == body.end()) {
+      entrypoint.args.push_back({ArgBinaryName{}, pointer + "/args"});  // the prototype's default
+    } else if (Expect(*it, pointer + "/args", json::value_t::array, "\"args\"")) {
+      for (size_t i = 0; i < it->size(); ++i) {
+        const std::string arg_pointer = absl::StrCat(pointer, "/args/", i);
+        if (auto kind = ParseArg((*it)[i], arg_pointer)) {
+          entrypoint.args.push_back({std::move(*kind), arg_pointer});
+        }
+      }
+    }
+    if (auto it = body.find("environment"); it != body.end() &&
+        Expect(*it, pointer + "/environment", json::value_t::array, "\"environment\"")) {
+      for (size_t i = 0; i < it->size(); ++i) {
+        const std::string env_pointer = absl::StrCat(pointer, "/environment/", i);
+        if (auto kind = ParseEnvironment((*it)[i], env_pointer)) {
+          entrypoint.environment.push_back({std::move(*kind), env_pointer});
+        }
+      }
+    }
+    if (auto it = body.find("network"); it != body.end()) {
+      entrypoint.network = ParseNetwork(*it, pointer + "/network");
+    }
+    if (auto it = body.find("limits"); it != body.end()) {
+      ParseLimits(*it, entrypoint.limits);
+    }
+    return entrypoint;
+  }
+
+  void ParseTrigger(const json& value, Trigger& trigger) {
+    auto tagged = ReadTagged(value, trigger.pointer, "trigger", kUnitTriggers, kPayloadTriggers);
+    if (!tagged || tagged->tag == "Startup") return;
+    auto name = ChannelName(*tagged->payload, tagged->payload_pointer, tagged->tag);
+    if (!name) return;
+    if (tagged->tag == "Pipe") {
+      trigger.kind = TriggerPipe{*name};
+    } else {
+      trigger.kind = TriggerFileSocket{*name};
+    }
+  }
+
+  std::optional<ArgKind> ParseArg(const json& value, const std::string& pointer) {
+    auto tagged = ReadTagged(value, pointer, "arg", kUnitArgs, kPayloadArgs);
+    if (!tagged) return std::nullopt;
+    const std::string& tag = tagged->tag;
+    if (tag == "BinaryName") return ArgBinaryName{};
+    if (tag == "Entrypoint") return ArgEntrypoint{};
+    if (tag == "Trigger" || tag == "PipeTrigger") return ArgTrigger{};
+    if (tag == "TriggerFd") return ArgTriggerFd{};
+    if (tag == "Trailing") return ArgTrailing{};
+    if (tag == "File") {
+      auto path = NonEmptyString(*tagged->payload, tagged->payload_pointer, "File path");
+      if (!path) return std::nullopt;
+      return ArgFile{*path};
+    }
+    if (tag == "Pipe" || tag == "FileSocket") {
+      auto direction = ReadDirection(*tagged);
+      if (!direction) return std::nullopt;
+      if (tag == "Pipe") return ArgPipe{direction->first, direction->second};
+      return ArgFileSocket{direction->first, direction->second};
+    }
+    return ParseTcpListener(*tagged->payload, tagged->payload_pointer);
+  }
+
+  std::optional<ArgKind> ParseTcpListener(const json& value, const std::string& pointer) {
+    if (!Expect(value, pointer, json::value_t::object, "TcpListener",
+                "write {\"addr\": \"127.0.0.1:8080\"} or {\"port\": 8080}")) {
+      return std::nullopt;
+    }
+    CheckKeys(value, pointer, kTcpListenerKeys, "TcpListener key");
+    auto addr = value.find("addr");
+    auto port = value.find("port");
+    if ((addr == value.end()) == (port == value.end())) {
+      Error(pointer, "TcpListener needs exactly one of \"addr\" and \"port\"",
+            "\"addr\": \"[::1]:8080\" binds one address; \"port\": 8080 binds 0.0.0.0:8080");
+      return std::nullopt;
+    }
+    std::string text;
+    std::string value_pointer;
+    if (addr != value.end()) {
+      value_pointer = pointer + "/addr";
+      auto addr_text = NonEmptyString(*addr, value_pointer, "TcpListener addr");
+      if (!addr_text) return std::nullopt;
+      text = *addr_text;
+    } else {
+      value_pointer = pointer + "/port";
+      auto number = Port(*port, value_pointer);
+      if (!number) return std::nullopt;
+      text = absl::StrCat("0.0.0.0:", *number);
+    }
+    auto address = ParseSocketAddress(text);
+    if (!address.ok()) {
+      Error(value_pointer, std::string(address.status().message()));
+      return std::nullopt;
+    }
+    return ArgTcpListener{*std::move(address)};
+  }
+
+  std::optional<uint16_t> Port(const json& value, const std::string& pointer) {
+    if (!Expect(value, pointer, json::value_t::number_unsigned, "a port")) return std::nullopt;
+    if (!value.is_number_unsigned() || value.get<uint64_t>() < 1 ||
+        value.get<uint64_t>() > 65535) {
+      Error(pointer, absl::StrCat("port ", value.dump(), " is out of range"),
+            "ports are 1 to 65535");
+      return std::nullopt;
+    }
+    return static_cast<uint16_t>(value.get<uint64_t>());
+  }
+
+  std::optional<EnvironmentKind> ParseEnvironment(const json& value, const std::string& pointer) {
+    auto tagged =
+        ReadTagged(value, pointer, "environment item", kUnitEnvironment, kPayloadEnvironment);
+    if (!tagged) return std::nullopt;
+    const std::string& tag = tagged->tag;
+    if (tag == "Procfs") return EnvProcfs{};
+    if (tag == "Stdin") return EnvStdin{};
+    if (tag == "Stdout") return EnvStdout{};
+    if (tag == "Stderr") return EnvStderr{};
+    if (tag == "Hostname" || tag == "DomainName") {
+      auto name = NonEmptyString(*tagged->payload, tagged->payload_pointer, tag);
+      if (!name) return std::nullopt;
+      if (name->size() > 64) {
+        Error(tagged->payload_pointer, absl::StrCat(tag, " is longer than 64 bytes"));
+        return std::nullopt;
+      }
+      if (tag == "Hostname") return EnvHostname{*name};
+      return EnvDomainName{*name};
+    }
+    return ParseFilesystem(*tagged->payload, tagged->payload_pointer);
+  }
+
+  std::optional<EnvironmentKind> ParseFilesystem(const json& value, const std::string& pointer) {
+    if (!Expect(value, pointer, json::value_t::object, "Filesystem",
+                "write {\"host_path\": \"/srv/data\", \"environment_path\": \"/data\"}")) {
+      return std::nullopt;
+    }
+    CheckKeys(value, pointer, kFilesystemKeys, "Filesystem key");
+    EnvFilesystem grant;
+    bool ok = true;
+    for (const char* key : {"host_path", "environment_path"}) {
+      auto it = value.find(key);
+      if (it == value.end()) {
+        Error(pointer, absl::StrCat("Filesystem needs \"", key, "\""));
+        ok = false;
+        continue;
+      }
+      auto text = NonEmptyString(*it, PointerAppend(pointer, key), key);
+      if (!text) {
+        ok = false;
+        continue;
+      }
+      (std::string(key) == "host_path" ? grant.host_path : grant.environment_path) = *text;
+    }
+    if (auto it = value.find("read_only"); it != value.end()) {
+      if (Expect(*it, pointer + "/read_only", json::value_t::boolean, "\"read_only\"")) {
+        grant.read_only = it->get<bool>();
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok) return std::nullopt;
+    return grant;
+  }
+
+  std::optional<NetworkPolicy> ParseNetwork(const json& value, const std::string& pointer) {
+    NetworkPolicy policy;
+    policy.pointer = pointer;
+    if (!Expect(value, pointer, json::value_t::object, "\"network\"",
+                "write {\"outbound\": [{\"cidr\": \"10.0.0.0/8\", \"ports\": [5432]}]}")) {
+      return std::nullopt;
+    }
+    CheckKeys(value, pointer, kNetworkKeys, "network key");
+    if (auto it = value.find("mode"); it != value.end()) {
+      if (auto mode = NonEmptyString(*it, pointer + "/mode", "\"mode\"")) {
+        if (*mode == "audit") {
+          policy.mode = NetworkMode::kAudit;
+        } else if (*mode != "enforce") {
+          Error(pointer + "/mode", absl::StrCat("unknown network mode \"", *mode, "\""),
+                SuggestionHint(*mode, kModes));
+        }
+      }
+    }
+    if (auto it = value.find("outbound"); it != value.end() &&
+        Expect(*it, pointer + "/outbound", json::value_t::array, "\"outbound\"")) {
+      for (size_t i = 0; i < it->size(); ++i) {
+        const std::string rule_pointer = absl::StrCat(pointer, "/outbound/", i);
+        if (auto rule = ParseOutbound((*it)[i], rule_pointer)) {
+          policy.outbound.push_back(*std::move(rule));
+        }
+      }
+    }
+    if (auto it = value.find("inbound"); it != value.end() &&
+        Expect(*it, pointer + "/inbound", json::value_t::array, "\"inbound\"")) {
+      for (size_t i = 0; i < it->size(); ++i) {
+        const std::string rule_pointer = absl::StrCat(pointer, "/inbound/", i);
+        if (auto rule = ParseInbound((*it)[i], rule_pointer)) policy.inbound.push_back(*rule);
+      }
+    }
+    return policy;
+  }
+
+  std::optional<Protocol> ParseProtocol(const json& object, const std::string& pointer,
+                                        Protocol fallback) {
+    auto it = object.find("protocol");
+    if (it == object.end()) return fallback;
+    auto text = NonEmptyString(*it, pointer + "/protocol", "\"protocol\"");
+    if (!text) return std::nullopt;
+    if (*text == "tcp") return Protocol::kTcp;
+    if (*text == "udp") return Protocol::kUdp;
+    if (*text == "any") return Protocol::kAny;
+    Error(pointer + "/protocol", absl::StrCat("unknown protocol \"", *text, "\""),
+          SuggestionHint(*text, kProtocols));
+    return std::nullopt;
+  }
+
+  // A rule object, or one of the prototype's shorthands: "InternetV4" (0.0.0.0/0),
+  // "InternetV6" (::/0), {"PrivateV4": "10.0.0.0/8"}, {"PrivateV6": "fd00::/8"}.
+  std::optional<OutboundRule> ParseOutbound(const json& value, const std::string& pointer) {
+    OutboundRule rule;
+    rule.pointer = pointer;
+    if (!value.is_object() || (value.size() == 1 && !value.contains("cidr"))) {
+      auto tagged = ReadTagged(value, pointer, "outbound rule shorthand", kUnitNetworks,
+                               kPayloadNetworks);
+      if (!tagged) return std::nullopt;
+      std::string cidr_text = tagged->tag == "InternetV4"   ? "0.0.0.0/0"
+                              : tagged->tag == "InternetV6" ? "::/0"
+                                                            : "";
+      std::string cidr_pointer = pointer;
+      if (cidr_text.empty()) {
+        auto text = NonEmptyString(*tagged->payload, tagged->payload_pointer, tagged->tag);
+        if (!text) return std::nullopt;
+        cidr_text = *text;
+        cidr_pointer = tagged->payload_pointer;
+      }
+      auto cidr = ParseCidr(cidr_text);
+      if (!cidr.ok()) {
+        Error(cidr_pointer, std::string(cidr.status().message()));
+        return std::nullopt;
+      }
+      const bool wants_v6 = tagged->tag == "InternetV6" || tagged->tag == "PrivateV6";
+      if (cidr->ipv6 != wants_v6) {
+        Error(cidr_pointer, absl::StrCat(tagged->tag, " needs an IPv", wants_v6 ? "6" : "4",
+                                         " network, not \"", cidr_text, "\""));
+        return std::nullopt;
+      }
+      rule.cidr = *std::move(cidr);
+      return rule;
+    }
+    CheckKeys(value, pointer, kOutboundKeys, "outbound rule key");
+    bool ok = true;
+    if (auto it = value.find("cidr"); it == value.end()) {
+      Error(pointer, "outbound rule needs \"cidr\"", "e.g. \"cidr\": \"10.0.0.0/8\"");
+      ok = false;
+    } else if (auto text = NonEmptyString(*it, pointer + "/cidr", "\"cidr\"")) {
+      auto cidr = ParseCidr(*text);
+      if (cidr.ok()) {
+        rule.cidr = *std::move(cidr);
+      } else {
+        Error(pointer + "/cidr", std::string(cidr.status().message()));
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    if (auto it = value.find("ports"); it != value.end() &&
+        Expect(*it, pointer + "/ports", json::value_t::array, "\"ports\"",
+               "a list of ports and ranges, e.g. [443, \"8000-8099\"]")) {
+      if (it->empty()) {
+        Error(pointer + "/ports", "\"ports\" is empty",
+              "leave \"ports\" out to allow every port, or list some");
+        ok = false;
+      }
+      for (size_t i = 0; i < it->size(); ++i) {
+        const std::string port_pointer = absl::StrCat(pointer, "/ports/", i);
+        const json& port = (*it)[i];
+        if (port.is_string()) {
+          auto range = ParsePortRange(port.get<std::string>());
+          if (range.ok()) {
+            rule.ports.push_back(*range);
+          } else {
+            Error(port_pointer, std::string(range.status().message()));
+            ok = false;
+          }
+        } else if (auto number = Port(port, port_pointer)) {
+          rule.ports.push_back({*number, *number});
+        } else {
+          ok = false;
+        }
+      }
+    }
+    auto protocol = ParseProtocol(value, pointer, Protocol::kAny);
+    if (!protocol || !ok) return std::nullopt;
+    rule.protocol = *protocol;
+    return rule;
+  }
+
+  std::optional<InboundRule> ParseInbound(const json& value, const std::string& pointer) {
+    InboundRule rule;
+    rule.pointer = pointer;
+    if (!Expect(value, pointer, json::value_t::object, "an inbound rule",
+                "write {\"port\": 8080, \"protocol\": \"tcp\"}")) {
+      return std::nullopt;
+    }
+    CheckKeys(value, pointer, kInboundKeys, "inbound rule key");
+    auto it = value.find("port");
+    if (it == value.end()) {
+      Error(pointer, "inbound rule needs \"port\"");
+      return std::nullopt;
+    }
+    auto port = Port(*it, pointer + "/port");
+    auto protocol = ParseProtocol(value, pointer, Protocol::kTcp);
+    if (!port || !protocol) return std::nullopt;
+    rule.port = *port;
+    rule.protocol = *protocol;
+    return rule;
+  }
+
+  // A limit written as a number or a string with units; returns the text for the parsers.
+  std::optional<std::string> LimitText(const json& value, const std::string& pointer,
+                                       absl::string_view name) {
+    if (value.is_number_unsigned()) return std::to_string(value.get<uint64_t>());
+    if (value.is_string()) return value.get<std::string>();
+    Error(pointer, absl::StrCat("limit \"", name, "\" must be a string or a positive integer, not ",
+                                TypeName(value)));
+    return std::nullopt;
+  }
+
+  std::optional<uint32_t> Count(const json& value, const std::string& pointer,
+                                absl::string_view name, uint64_t max) {
+    if (!value.is_number_unsigned() || value.get<uint64_t>() < 1 || value.get<uint64_t>() > max) {
+      Error(pointer, absl::StrCat("limit \"", name, "\" must be an integer from 1 to ", max,
+                                  ", not ", value.dump()));
+      return std::nullopt;
+    }
+    return static_cast<uint32_t>(value.get<uint64_t>());
+  }
+
+  void ParseLimits(const json& value, Limits& limits) {
+    const std::string& pointer = limits.pointer;
+    if (!Expect(value, pointer, json::value_t::object, "\"limits\"")) return;
+    CheckKeys(value, pointer, kLimitKeys, "limit");
+    for (const auto& [key, item] : value.items()) {
+      const std::string item_pointer = PointerAppend(pointer, key);
+      if (key == "pids") {
+        limits.pids = Count(item, item_pointer, key, 1u << 22);
+      } else if (key == "concurrency") {
+        limits.concurrency = Count(item, item_pointer, key, 100000);
+      } else if (key == "memory" || key == "cpu" || key == "timeout") {
+        auto text = LimitText(item, item_pointer, key);
+        if (!text) continue;
+        if (key == "memory") {
+          auto size = ParseSize(*text);
+          if (size.ok()) {
+            limits.memory_bytes = *size;
+          } else {
+            Error(item_pointer, std::string(size.status().message()));
+          }
+        } else if (key == "cpu") {
+          auto cpu = ParseCpuPercent(item.is_string() ? *text : *text + "%");
+          if (cpu.ok()) {
+            limits.cpu_percent = *cpu;
+          } else {
+            Error(item_pointer, std::string(cpu.status().message()));
+          }
+        } else {
+          auto duration = ParseDuration(item.is_string() ? *text : *text + "s");
+          if (duration.ok()) {
+            limits.timeout = *duration;
+          } else {
+            Error(item_pointer, std::string(duration.status().message()));
+          }
+        }
+      }
+    }
+  }
+
+  std::vector<Diagnostic>& diagnostics_;
+};
+
+}  // namespace
+
+Spec ParseSpec(const json& document, std::vector<Diagnostic>& diagnostics) {
+  return Parser(diagnostics).ParseDocument(document);
+}
+
+}  // namespace shim::spec

@@ -1,0 +1,162 @@
+#include "void/seccomp_filter.h"
+
+#include <linux/netlink.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/errno_status.h"
+#include "common/unique_fd.h"
+
+namespace shim::sandbox {
+namespace {
+
+// Denied whole, with EPERM.
+constexpr const char* kDenied[] = {
+    // Filesystem and namespace manipulation: a void's view is fixed before exec.
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "unshare",
+    "setns",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "quotactl",
+    "quotactl_fd",
+    // Other processes and the kernel itself.
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "create_module",
+    "acct",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "syslog",
+    "lookup_dcookie",
+    "iopl",
+    "ioperm",
+    "vhangup",
+    "nfsservctl",
+    "uselib",
+    // Identity and time: no capability is left to use them, deny them anyway.
+    "setgroups",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "stime",
+    "sethostname",
+    "setdomainname",
+    "fanotify_init",
+    "lsm_set_self_attr",
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<sock_filter>> CompileSeccompFilter(const SeccompPolicy& policy) {
+  std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(seccomp_init(SCMP_ACT_ALLOW),
+                                                       seccomp_release);
+  if (!ctx) return absl::InternalError("seccomp_init failed");
+  const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+  auto add = [&](const char* name, uint32_t action, unsigned count,
+                 const scmp_arg_cmp* args) -> absl::Status {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR) return absl::OkStatus();  // unknown on this arch: nothing to deny
+    int rc = seccomp_rule_add_array(ctx.get(), action, nr, count, args);
+    if (rc < 0) return ErrnoStatus(absl::StrCat("seccomp rule for ", name), -rc);
+    return absl::OkStatus();
+  };
+  for (const char* name : kDenied) {
+    if (absl::Status s = add(name, eperm, 0, nullptr); !s.ok()) return s;
+  }
+  // clone3 passes its flags in memory seccomp cannot read: make libc fall back to clone.
+  if (absl::Status s = add("clone3", SCMP_ACT_ERRNO(ENOSYS), 0, nullptr); !s.ok()) return s;
+  for (uint64_t flag : {CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+                        CLONE_NEWPID, CLONE_NEWNET}) {
+    scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag);
+    if (absl::Status s = add("clone", eperm, 1, &cmp); !s.ok()) return s;
+  }
+  // Terminal input injection through an inherited tty (stdin/stdout of the host).
+  for (uint64_t request : {static_cast<uint64_t>(TIOCSTI), static_cast<uint64_t>(TIOCLINUX)}) {
+    scmp_arg_cmp cmp = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, request);
+    if (absl::Status s = add("ioctl", eperm, 1, &cmp); !s.ok()) return s;
+  }
+  // Socket families.
+  if (!policy.network) {
+    for (const char* name : {"socket", "socketpair"}) {
+      scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
+      if (absl::Status s = add(name, eperm, 1, &cmp); !s.ok()) return s;
+    }
+  } else {
+    // An allowlist (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK): every other value below AF_NETLINK
+    // is denied one by one, anything above it (including garbage in the upper bits of the
+    // register, which the kernel would ignore) by one comparison.
+    static_assert(AF_UNIX == 1 && AF_INET == 2 && AF_INET6 == 10 && AF_NETLINK == 16);
+    for (uint64_t family = 0; family < AF_NETLINK; ++family) {
+      if (family == AF_UNIX || family == AF_INET || family == AF_INET6) continue;
+      scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_EQ, family);
+      if (absl::Status s = add("socket", eperm, 1, &cmp); !s.ok()) return s;
+    }
+    scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, AF_NETLINK);
+    if (absl::Status s = add("socket", eperm, 1, &above); !s.ok()) return s;
+    // Netlink: only NETLINK_ROUTE (getaddrinfo's address-configuration query).
+    scmp_arg_cmp netlink[2] = {SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+                               SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE)};
+    if (absl::Status s = add("socket", eperm, 2, netlink); !s.ok()) return s;
+    // Raw IP sockets (they need CAP_NET_RAW on the host anyway); netlink is SOCK_RAW by nature.
+    for (uint64_t family : {AF_INET, AF_INET6}) {
+      for (uint64_t type : {SOCK_RAW, SOCK_PACKET}) {
+        scmp_arg_cmp cmp[2] = {SCMP_A0(SCMP_CMP_EQ, family),
+                               SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, type)};
+        if (absl::Status s = add("socket", eperm, 2, cmp); !s.ok()) return s;
+      }
+    }
+  }
+  // Export the program through a memfd (libseccomp 2.5 has no export-to-memory).
+  UniqueFd mem(memfd_create("seccomp", MFD_CLOEXEC));
+  if (!mem) return ErrnoStatus("memfd_create for seccomp export");
+  if (int rc = seccomp_export_bpf(ctx.get(), mem.get()); rc < 0) {
+    return ErrnoStatus("seccomp_export_bpf", -rc);
+  }
+  off_t size = lseek(mem.get(), 0, SEEK_END);
+  if (size <= 0 || size % sizeof(sock_filter) != 0) {
+    return absl::InternalError("seccomp_export_bpf produced no program");
+  }
+  std::vector<sock_filter> program(size / sizeof(sock_filter));
+  if (pread(mem.get(), program.data(), size, 0) != size) return ErrnoStatus("read seccomp program");
+  return program;
+}
+
+}  // namespace shim::sandbox

@@ -1,0 +1,513 @@
+#include "void/void.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "void/pidfd.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/errno_status.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "void/child.h"
+#include "void/landlock.h"
+#include "void/seccomp_filter.h"
+
+namespace shim::sandbox {
+namespace {
+
+std::string Normal(const std::string& path) {
+  std::string out = std::filesystem::path(path).lexically_normal().string();
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+// The empty network namespace every instance of a network-less entrypoint shares. It is owned by
+// the supervisor's (initial) user namespace, so nothing inside a void can configure it: not even
+// its loopback comes up.
+absl::StatusOr<UniqueFd> CreateEmptyNetns() {
+  UniqueFd original(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!original) return ErrnoStatus("open own network namespace");
+  if (unshare(CLONE_NEWNET) != 0) return ErrnoStatus("unshare(CLONE_NEWNET) for the empty netns");
+  UniqueFd empty(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  int saved = errno;
+  if (setns(original.get(), CLONE_NEWNET) != 0) {
+    // This thread would stay cut off from the network: never continue like that.
+    perror("shim-bpf: cannot return to the supervisor's network namespace");
+    abort();
+  }
+  if (!empty) return ErrnoStatus("open the empty network namespace", saved);
+  return empty;
+}
+
+absl::Status AddMount(PreparedVoid::Plan& plan, std::string host_path, const std::string& void_path,
+                      uint64_t attr, std::string what) {
+  struct stat st;
+  if (stat(host_path.c_str(), &st) != 0) {
+    return ErrnoStatus(absl::StrCat(what, ": host path ", host_path));
+  }
+  for (const MountEntry& m : plan.mounts) {
+    if (m.void_path == void_path) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": ", void_path, " is already used by ", m.what));
+    }
+  }
+  MountEntry m;
+  m.host_path = std::move(host_path);
+  m.void_path = void_path;
+  m.target = absl::StrCat(kStagingDir, void_path);
+  m.directory = S_ISDIR(st.st_mode);
+  m.attr_set = attr;
+  m.what = std::move(what);
+  plan.mounts.push_back(std::move(m));
+  return absl::OkStatus();
+}
+
+// Sorts mounts so that every path comes after its parents, and lists for each the directories
+// it is the first to need.
+void OrderMounts(PreparedVoid::Plan& plan) {
+  std::sort(plan.mounts.begin(), plan.mounts.end(),
+            [](const MountEntry& a, const MountEntry& b) { return a.void_path < b.void_path; });
+  std::set<std::string> made;
+  for (MountEntry& m : plan.mounts) {
+    std::filesystem::path p(m.void_path);
+    std::vector<std::string> parents;
+    for (p = p.parent_path(); p != "/" && !p.empty(); p = p.parent_path()) {
+      parents.push_back(p.string());
+    }
+    std::reverse(parents.begin(), parents.end());
+    for (const std::string& dir : parents) {
+      if (made.insert(dir).second) m.new_parents.push_back(absl::StrCat(kStagingDir, dir));
+    }
+    if (m.directory) made.insert(m.void_path);
+  }
+}
+
+absl::StatusOr<int> CapLastCap() {
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString("/proc/sys/kernel/cap_last_cap"));
+  int value = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &value)) {
+    return absl::InternalError("unreadable /proc/sys/kernel/cap_last_cap");
+  }
+  return value;
+}
+
+// The child's stack while it shares the supervisor's memory (CLONE_VM), with a guard page below.
+class ChildStack {
+ public:
+  ChildStack() = default;
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+  ~ChildStack() {
+    if (mapping_ != MAP_FAILED) munmap(mapping_, kGuard + kSize);
+  }
+  absl::Status Allocate() {
+    mapping_ = mmap(nullptr, kGuard + kSize, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (mapping_ == MAP_FAILED) return ErrnoStatus("void step 'child_stack' failed");
+    if (mprotect(mapping_, kGuard, PROT_NONE) != 0) {
+      return ErrnoStatus("void step 'child_stack' failed");
+    }
+    return absl::OkStatus();
+  }
+  void* base() const { return static_cast<char*>(mapping_) + kGuard; }
+  size_t size() const { return kSize; }
+
+ private:
+  static constexpr size_t kGuard = 4096;
+  static constexpr size_t kSize = 256 * 1024;
+  void* mapping_ = MAP_FAILED;
+};
+
+std::string StepError(const PreparedVoid::Plan& plan, const ChildReport& report) {
+  std::string step(report.step, strnlen(report.step, sizeof report.step));
+  std::string detail;
+  if (report.index >= 0) {
+    if (absl::StartsWith(step, "landlock") &&
+        static_cast<size_t>(report.index) < plan.landlock_rules.size()) {
+      detail = absl::StrCat(" (", plan.landlock_rules[report.index].void_path, ")");
+    } else if ((absl::StartsWith(step, "bind") || absl::StrContains(step, "mountpoint") ||
+                absl::StartsWith(step, "open_grant")) &&
+               static_cast<size_t>(report.index) < plan.mounts.size()) {
+      const MountEntry& m = plan.mounts[report.index];
+      detail = absl::StrCat(" (", m.what, ": ", m.host_path, " -> ", m.void_path, ")");
+    } else {
+      detail = absl::StrCat(" (#", report.index, ")");
+    }
+  }
+  return absl::StrCat("void step '", step, "'", detail, " failed");
+}
+
+// Forks a helper into a new mount namespace that builds the void's root once; keeps an fd of that
+// namespace as the template and lets the helper exit.
+absl::StatusOr<UniqueFd> BuildTemplateMountNamespace(const PreparedVoid::Plan& plan) {
+  int hold[2], report[2];
+  if (pipe2(hold, O_CLOEXEC) != 0) return ErrnoStatus("void template: pipe");
+  UniqueFd hold_read(hold[0]), hold_write(hold[1]);
+  if (pipe2(report, O_CLOEXEC) != 0) return ErrnoStatus("void template: pipe");
+  UniqueFd report_read(report[0]), report_write(report[1]);
+  std::vector<int> source_fds(plan.mounts.size(), -1);
+  ChildContext context;
+  context.plan = &plan;
+  context.go_read = hold_read.get();
+  context.go_write = hold_write.get();
+  context.report_write = report_write.get();
+  context.report_read = report_read.get();
+  context.source_fds = source_fds.data();
+  struct clone_args args = {};
+  args.flags = CLONE_NEWNS;
+  args.exit_signal = SIGCHLD;
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) RunTemplateBuilder(context);
+  if (pid < 0) return ErrnoStatus("void template: clone3");
+  hold_read.reset();
+  report_write.reset();
+  auto reap = [&]() {
+    hold_write.reset();
+    int status;
+    while (waitpid(static_cast<pid_t>(pid), &status, 0) < 0 && errno == EINTR) {
+    }
+  };
+  ChildReport result;
+  ssize_t n;
+  do {
+    n = read(report_read.get(), &result, sizeof result);
+  } while (n < 0 && errno == EINTR);
+  if (n != sizeof result) {
+    reap();
+    return absl::InternalError("void template: the builder died without a report");
+  }
+  if (result.stopping != 2) {
+    reap();
+    return ErrnoStatus(absl::StrCat(StepError(plan, result), " (building the template root)"),
+                       result.err);
+  }
+  UniqueFd mntns(open(absl::StrCat("/proc/", pid, "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
+  int err = errno;
+  reap();
+  if (!mntns) return ErrnoStatus("void template: open its mount namespace", err);
+  return mntns;
+}
+
+// Spawn switches the calling thread into the template mount namespace around clone3, which
+// needs a thread that does not share its filesystem context (cwd, root, umask) with others.
+absl::Status PrivateFsContextForThisThread() {
+  thread_local bool done = false;
+  if (done) return absl::OkStatus();
+  if (unshare(CLONE_FS) != 0) return ErrnoStatus("void step 'unshare_fs' failed");
+  done = true;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+PreparedVoid::PreparedVoid(std::unique_ptr<Plan> plan) : plan_(std::move(plan)) {}
+PreparedVoid::~PreparedVoid() = default;
+
+absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
+    const spec::Entrypoint& entrypoint, const VoidOptions& options) {
+  auto plan = std::make_unique<Plan>();
+  plan->options = options;
+  plan->entrypoint = entrypoint.name;
+  const std::string prefix = absl::StrCat("entrypoint '", entrypoint.name, "': ");
+  auto with_prefix = [&](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
+  };
+
+  // The binary and what it needs to start.
+  if (entrypoint.binary_path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(prefix, "no binary path"));
+  }
+  if (access(entrypoint.binary_path.c_str(), X_OK) != 0) {
+    return with_prefix(ErrnoStatus(absl::StrCat("binary ", entrypoint.binary_path)));
+  }
+  absl::StatusOr<std::vector<DependencyBind>> deps =
+      ResolveElfDependencies(entrypoint.binary_path, kBinaryInVoid, HostLibrarySearchPath());
+  if (!deps.ok()) return with_prefix(deps.status());
+  plan->dependencies = *deps;
+
+  constexpr uint64_t kRo = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  using namespace landlock;
+  auto add = [&](std::string host, std::string in_void, uint64_t attr, std::string what,
+                 uint64_t access) -> absl::Status {
+    if (absl::Status s = AddMount(*plan, std::move(host), in_void, attr, std::move(what));
+        !s.ok()) {
+      return with_prefix(s);
+    }
+    plan->landlock_rules.push_back({std::move(in_void), access});
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(
+      add(entrypoint.binary_path, kBinaryInVoid, kRo, "the binary", kReadFile | kExecute));
+  for (size_t i = 0; i < plan->dependencies.size(); ++i) {
+    const DependencyBind& d = plan->dependencies[i];
+    // The interpreter is opened by execve itself, which Landlock checks as an execution.
+    uint64_t access = i == 0 ? kReadFile | kExecute : kReadFile;
+    RETURN_IF_ERROR(
+        add(d.host_path, d.void_path, kRo, absl::StrCat("library ", d.void_path), access));
+  }
+  for (const char* dev : {"/dev/null", "/dev/zero", "/dev/urandom"}) {
+    RETURN_IF_ERROR(add(dev, dev, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+                        absl::StrCat("device ", dev), kReadFile | kWriteFile));
+  }
+
+  // The environment grants.
+  plan->hostname = options.default_hostname;
+  for (const spec::Environment& env : entrypoint.environment) {
+    if (const auto* fs = std::get_if<spec::EnvFilesystem>(&env.kind)) {
+      std::string host = fs->host_path;
+      if (!host.empty() && host[0] != '/') {
+        std::string base = options.base_dir;
+        if (base.empty()) base = std::filesystem::current_path().string();
+        host = absl::StrCat(base, "/", host);
+      }
+      host = Normal(host);
+      std::string in_void = Normal(fs->environment_path);
+      if (in_void.empty() || in_void[0] != '/' || in_void == "/") {
+        return absl::InvalidArgumentError(
+            absl::StrCat(prefix, env.pointer, ": environment_path must be absolute and not /"));
+      }
+      uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+      if (fs->read_only) attr |= MOUNT_ATTR_RDONLY;
+      absl::Status s = AddMount(*plan, host, in_void, attr, absl::StrCat("grant ", env.pointer));
+      if (!s.ok()) return with_prefix(s);
+      plan->landlock_rules.push_back({in_void, fs->read_only ? kReadOnly : kReadWrite});
+    } else if (const auto* h = std::get_if<spec::EnvHostname>(&env.kind)) {
+      plan->hostname = h->name;
+    } else if (const auto* d = std::get_if<spec::EnvDomainName>(&env.kind)) {
+      plan->domainname = d->name;
+    } else if (std::holds_alternative<spec::EnvProcfs>(env.kind)) {
+      plan->procfs = true;
+    }
+  }
+  if (plan->hostname.size() > 64 || plan->domainname.size() > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "hostname or domain name over 64 bytes"));
+  }
+  plan->proc_target = absl::StrCat(kStagingDir, "/proc");
+  if (plan->procfs) {
+    for (const MountEntry& m : plan->mounts) {
+      if (m.void_path == "/proc" || absl::StartsWith(m.void_path, "/proc/")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(prefix, m.what, " at ", m.void_path, " conflicts with Procfs"));
+      }
+    }
+    plan->landlock_rules.push_back({"/proc", kReadOnly});
+  }
+  plan->landlock_rules.insert(plan->landlock_rules.begin(), LandlockRule{"/", kReadDir});
+  OrderMounts(*plan);
+
+  // Network.
+  plan->network = entrypoint.network.has_value();
+  if (!plan->network) {
+    absl::StatusOr<UniqueFd> netns = CreateEmptyNetns();
+    if (!netns.ok()) return with_prefix(netns.status());
+    plan->empty_netns = std::move(*netns);
+  }
+
+  // Landlock.
+  plan->landlock_abi = landlock::AbiVersion();
+  if (plan->landlock_abi == 0 && options.require_landlock) {
+    return absl::FailedPreconditionError(
+        "Landlock is not available in this kernel (CONFIG_SECURITY_LANDLOCK, lsm=landlock)");
+  }
+  plan->landlock_fs = landlock::HandledFs(plan->landlock_abi);
+  if (plan->landlock_abi >= 4 && !plan->network) {
+    plan->landlock_net = landlock::kNetBindTcp | landlock::kNetConnectTcp;
+  }
+  if (plan->landlock_abi >= 6) {
+    plan->landlock_scoped = landlock::kScopeAbstractUnixSocket | landlock::kScopeSignal;
+  }
+
+  // seccomp, capabilities, ids.
+  absl::StatusOr<std::vector<sock_filter>> filter = CompileSeccompFilter({plan->network});
+  if (!filter.ok()) return with_prefix(filter.status());
+  plan->seccomp = std::move(*filter);
+  ASSIGN_OR_RETURN(plan->cap_last_cap, CapLastCap());
+  plan->uid_map = absl::StrCat(options.inside_uid, " ", options.host_uid, " 1\n");
+  plan->gid_map = absl::StrCat(options.inside_gid, " ", options.host_gid, " 1\n");
+  if (options.kill_on_supervisor_death) {
+    plan->supervisor_pidfd.reset(PidfdOpen(getpid()));
+    if (!plan->supervisor_pidfd) return with_prefix(ErrnoStatus("pidfd_open(supervisor)"));
+    fcntl(plan->supervisor_pidfd.get(), F_SETFD, FD_CLOEXEC);
+  }
+  if (!plan->procfs && options.mount_template) {
+    absl::StatusOr<UniqueFd> mntns = BuildTemplateMountNamespace(*plan);
+    if (!mntns.ok()) return with_prefix(mntns.status());
+    plan->template_mntns = std::move(*mntns);
+  }
+  return std::unique_ptr<PreparedVoid>(new PreparedVoid(std::move(plan)));
+}
+
+std::vector<std::string> PreparedVoid::AutomaticBinds() const {
+  std::vector<std::string> out;
+  for (const DependencyBind& d : plan_->dependencies) out.push_back(d.host_path);
+  return out;
+}
+
+absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const {
+  const Plan& plan = *plan_;
+  if (request.argv.empty()) return absl::InvalidArgumentError("void spawn: empty argv");
+  for (int fd : request.fds) {
+    if (fd < 0) return absl::InvalidArgumentError("void spawn: a granted fd is -1");
+  }
+  // Everything the child reads is allocated here, before clone.
+  std::vector<char*> argv;
+  argv.reserve(request.argv.size() + 1);
+  for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  std::vector<int> source_fds(plan.mounts.size(), -1);
+  std::vector<int> scratch_fds(3 + request.fds.size(), -1);
+
+  int go[2], report[2];
+  if (pipe2(go, O_CLOEXEC) != 0) return ErrnoStatus("void step 'pipe' failed");
+  UniqueFd go_read(go[0]), go_write(go[1]);
+  if (pipe2(report, O_CLOEXEC) != 0) return ErrnoStatus("void step 'pipe' failed");
+  UniqueFd report_read(report[0]), report_write(report[1]);
+
+  ChildContext context;
+  context.plan = &plan;
+  context.request = &request;
+  context.argv = argv.data();
+  context.envp = envp;
+  context.go_read = go_read.get();
+  context.go_write = go_write.get();
+  context.report_write = report_write.get();
+  context.report_read = report_read.get();
+  context.source_fds = source_fds.data();
+  context.scratch_fds = scratch_fds.data();
+
+  // With a template, this thread stands in the void's mount namespace for the clone: the child's
+  // new namespace is a copy of it (locked, read-only) rather than of the host's.
+  UniqueFd original_mntns, original_cwd;
+  if (plan.template_mntns) {
+    RETURN_IF_ERROR(PrivateFsContextForThisThread());
+    original_cwd.reset(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!original_cwd) return ErrnoStatus("void step 'open_cwd' failed");
+    original_mntns.reset(open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC));
+    if (!original_mntns) return ErrnoStatus("void step 'open_mntns' failed");
+  }
+  UniqueFd original_netns;
+  if (!plan.network) {
+    original_netns.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!original_netns) return ErrnoStatus("void step 'open_netns' failed");
+    if (setns(plan.empty_netns.get(), CLONE_NEWNET) != 0) {
+      return ErrnoStatus("void step 'setns_empty_netns' failed");
+    }
+  }
+  if (original_mntns && setns(plan.template_mntns.get(), CLONE_NEWNS) != 0) {
+    int err = errno;
+    if (original_netns && setns(original_netns.get(), CLONE_NEWNET) != 0) abort();
+    return ErrnoStatus("void step 'setns_template' failed", err);
+  }
+  int pidfd = -1;
+  struct clone_args args = {};
+  args.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
+               CLONE_NEWCGROUP | CLONE_PIDFD;
+  if (request.cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(request.cgroup_fd);
+  }
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  // Sharing memory until execve spares copying the supervisor's page tables (the biggest part of
+  // a fork). Not with debug_stop: a stopped child would still be using the stack freed below.
+  ChildStack stack;
+  if (kCanShareMemory && plan.options.share_memory_until_exec && !request.debug_stop) {
+    RETURN_IF_ERROR(stack.Allocate());
+    args.flags |= CLONE_VM;
+    args.stack = reinterpret_cast<uint64_t>(stack.base());
+    args.stack_size = stack.size();
+  }
+  // No supervisor signal handler may run in the child before it resets them (see ResetSignals).
+  sigset_t all, old_mask;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old_mask);
+  long pid = Clone3RunChild(&args, &context);
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  if (original_netns && setns(original_netns.get(), CLONE_NEWNET) != 0) {
+    perror("shim-bpf: cannot return to the supervisor's network namespace");
+    abort();
+  }
+  if (original_mntns &&
+      (setns(original_mntns.get(), CLONE_NEWNS) != 0 || fchdir(original_cwd.get()) != 0)) {
+    perror("shim-bpf: cannot return to the supervisor's mount namespace");
+    abort();
+  }
+  if (pid < 0) return ErrnoStatus("void step 'clone3' failed", clone_errno);
+  Instance instance;
+  instance.pid = static_cast<pid_t>(pid);
+  instance.pidfd.reset(pidfd);
+  go_read.reset();
+  report_write.reset();
+
+  auto kill_and_reap = [&]() {
+    PidfdSendSignal(instance.pidfd.get(), SIGKILL);
+    siginfo_t info;
+    while (waitid(P_PIDFD, instance.pidfd.get(), &info, WEXITED) != 0 && errno == EINTR) {
+    }
+  };
+  // uid/gid maps: only a writer in the parent user namespace may map another uid than its own.
+  const std::string proc = absl::StrCat("/proc/", pid);
+  for (const auto& [file, content] :
+       {std::pair<std::string, const std::string*>{"/uid_map", &plan.uid_map},
+        std::pair<std::string, const std::string*>{"/gid_map", &plan.gid_map}}) {
+    if (absl::Status s = WriteStringToFile(proc + file, *content); !s.ok()) {
+      kill_and_reap();
+      return absl::Status(s.code(), absl::StrCat("void step 'id_map' failed: ", s.message()));
+    }
+  }
+  if (write(go_write.get(), "g", 1) != 1) {
+    int err = errno;
+    kill_and_reap();
+    return ErrnoStatus("void step 'start_child' failed", err);
+  }
+
+  ChildReport result;
+  ssize_t n;
+  do {
+    n = read(report_read.get(), &result, sizeof result);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) return instance;  // the report pipe closed on execve: the void runs
+  if (n == sizeof result && result.stopping) {
+    // --debug: stop it from here (it cannot stop itself as pid 1), then let it reach execve, where
+    // the pending SIGSTOP holds it.
+    if (PidfdSendSignal(instance.pidfd.get(), SIGSTOP) != 0 || write(go_write.get(), "g", 1) != 1) {
+      int err = errno;
+      kill_and_reap();
+      return ErrnoStatus("void step 'debug_stop' failed", err);
+    }
+    siginfo_t info;
+    while (waitid(P_PIDFD, instance.pidfd.get(), &info, WSTOPPED | WNOWAIT) != 0 &&
+           errno == EINTR) {
+    }
+    return instance;
+  }
+  int read_errno = errno;
+  kill_and_reap();
+  if (n != sizeof result) {
+    return ErrnoStatus("void step 'read_child_report' failed", n < 0 ? read_errno : EPROTO);
+  }
+  return ErrnoStatus(StepError(plan, result), result.err);
+}
+
+}  // namespace shim::sandbox
