@@ -349,6 +349,25 @@ TEST_F(FirewallTest, UdpSendtoAndConnectedUdp) {
   EXPECT_EQ(RunIn(ep_a_->path(), [&] { return Connect4("127.0.0.2", port, SOCK_DGRAM); }), 0);
   // A UDP rule grants no TCP.
   EXPECT_EQ(RunIn(ep_a_->path(), [] { return SocketErrno(AF_INET, SOCK_STREAM, 0); }), EPERM);
+  // An AF_INET address given to an IPv6 UDP socket goes through the IPv4 hooks.
+  EXPECT_EQ(RunIn(ep_a_->path(),
+                  [&] {
+                    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                    if (fd < 0) return errno;
+                    sockaddr_in a = V4("127.0.0.3", port);
+                    return sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 1
+                               ? 0
+                               : errno;
+                  }),
+            EPERM);
+  EXPECT_EQ(RunIn(ep_a_->path(),
+                  [&] {
+                    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                    if (fd < 0) return errno;
+                    sockaddr_in a = V4("127.0.0.3", port);
+                    return Errno(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)));
+                  }),
+            EPERM);
   // A mapped address on an IPv6 UDP socket is judged by the IPv4 rules too.
   EXPECT_EQ(RunIn(ep_a_->path(),
                   [&] {
