@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,34 @@ static void print_usage(const char *binary, const struct shim_entrypoint *entryp
   }
 }
 
+/* An entrypoint is the init (pid 1) of its void's pid namespace, and the kernel does not apply a
+ * signal's default action to an init: without a handler, the supervisor's SIGTERM on shutdown is
+ * ignored and the void is killed at the end of the grace period. Handlers restore the ordinary
+ * behaviour; shim_serve_listener() turns them into a clean return instead. */
+static volatile sig_atomic_t stop_requested = 0;
+static volatile sig_atomic_t serving = 0;
+
+static void on_stop_signal(int signal) {
+  if (serving) {
+    stop_requested = 1;
+  } else {
+    _exit(128 + signal);
+  }
+}
+
+static void install_stop_handlers(void) {
+  struct sigaction action;
+  memset(&action, 0, sizeof(action));
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0; /* no SA_RESTART: a blocked accept() returns EINTR */
+  sigaction(SIGTERM, &action, NULL);
+  sigaction(SIGINT, &action, NULL);
+}
+
 int shim_dispatch(int argc, char **argv, const struct shim_entrypoint *entrypoints, size_t count) {
   const char *binary = argc > 0 ? argv[0] : "app";
+  install_stop_handlers();
   if (argc < 2) {
     fprintf(stderr, "%s: no entrypoint given\n", binary);
     print_usage(binary, entrypoints, count);
@@ -109,10 +136,19 @@ static int transient_accept_error(int err) {
 }
 
 int shim_serve_listener(int listen_fd, int file_socket_tx_fd) {
+  serving = 1;
   for (;;) {
+    if (stop_requested) {
+      serving = 0;
+      return 0;
+    }
     int connection = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (connection < 0) {
-      if (!transient_accept_error(errno)) return -1;
+      if (errno == EINTR && stop_requested) continue;
+      if (!transient_accept_error(errno)) {
+        serving = 0;
+        return -1;
+      }
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         /* Out of a resource: back off briefly instead of spinning. */
         struct timespec pause = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
@@ -124,6 +160,7 @@ int shim_serve_listener(int listen_fd, int file_socket_tx_fd) {
     int saved = errno;
     close(connection);
     if (rc != 0) {
+      serving = 0;
       errno = saved;
       return -1;
     }

@@ -23,6 +23,9 @@ void RegisterRunCommand(CLI::App& app, int& exit_code) {
   command->add_option("--grace", *grace,
                       "On SIGINT/SIGTERM, how long running voids may finish before they are "
                       "killed (default 3s)");
+  command->add_flag("--trace", options->trace,
+                    "Add the run's process tree (every fork, exec and exit in every void, from "
+                    "eBPF) to --events");
   command->add_flag("-q,--quiet", options->quiet,
                     "No start-up report and no live network denials on stderr");
   command->add_flag("--allow-degraded", options->allow_degraded,

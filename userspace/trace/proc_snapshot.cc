@@ -82,7 +82,8 @@ std::vector<ProcessEvent> OrderParentsFirst(std::vector<ProcessEvent> events) {
 namespace {
 
 // Reads one /proc/PID; NotFound when the process has gone meanwhile.
-absl::StatusOr<ProcessEvent> ReadProcess(int32_t pid, const std::string& cgroup2_mount,
+absl::StatusOr<ProcessEvent> ReadProcess(int32_t pid, bool have_cgroup2,
+                                         const std::string& cgroup2_mount,
                                          std::unordered_map<std::string, uint64_t>& cgroup_ids,
                                          std::string& cgroup_path) {
   const std::string dir = absl::StrCat("/proc/", pid);
@@ -106,6 +107,7 @@ absl::StatusOr<ProcessEvent> ReadProcess(int32_t pid, const std::string& cgroup2
     event.filename.assign(exe, static_cast<size_t>(n));
   }
   cgroup_path.clear();
+  if (!have_cgroup2) return event;  // no cgroup2 mounted: ids stay 0
   if (absl::StatusOr<std::string> cg = ReadFileToString(dir + "/cgroup", 1 << 16); cg.ok()) {
     if (absl::StatusOr<std::string> path = ParseCgroup2Path(*cg); path.ok()) {
       cgroup_path = *path;
@@ -139,7 +141,10 @@ bool CgroupWithin(std::string path, uint64_t target, const std::string& mount,
 }  // namespace
 
 absl::StatusOr<std::vector<ProcessEvent>> SnapshotProcesses(const Scope& scope) {
-  ASSIGN_OR_RETURN(std::string mount, FindCgroup2Mount());
+  // Without a cgroup2 mount only the cgroup scope is impossible; the others report id 0.
+  absl::StatusOr<std::string> found = FindCgroup2Mount();
+  if (!found.ok() && scope.kind == Scope::kCgroup) return found.status();
+  std::string mount = found.ok() ? *found : "";
   if (mount == "/") mount.clear();  // paths from /proc/PID/cgroup start with '/'
   std::unordered_map<std::string, uint64_t> cgroup_ids;
   std::vector<ProcessEvent> events;
@@ -151,7 +156,8 @@ absl::StatusOr<std::vector<ProcessEvent>> SnapshotProcesses(const Scope& scope) 
     int32_t pid = 0;
     // Only numeric entries are processes; /proc lists thread-group leaders, not threads.
     if (!absl::SimpleAtoi(entry->d_name, &pid) || pid <= 0) continue;
-    absl::StatusOr<ProcessEvent> event = ReadProcess(pid, mount, cgroup_ids, cgroup_path);
+    absl::StatusOr<ProcessEvent> event =
+        ReadProcess(pid, found.ok(), mount, cgroup_ids, cgroup_path);
     if (!event.ok()) continue;  // it exited while we looked
     if (scope.kind == Scope::kCgroup &&
         !CgroupWithin(cgroup_path, scope.cgroup_id, mount, cgroup_ids)) {

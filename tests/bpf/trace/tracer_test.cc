@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -239,6 +240,25 @@ TEST(TracerBpf, RejectsBadOptions) {
   EXPECT_FALSE(Tracer::Start(Scope{}, TracerOptions{.ring_buffer_bytes = 0}).ok());
   EXPECT_FALSE(Tracer::Start(Scope{Scope::kCgroup, 0, 0}).ok());
   EXPECT_FALSE(Tracer::Start(Scope{Scope::kSubtree, 0, 0}).ok());
+}
+
+size_t OpenFds() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+    ++n;
+  return n;
+}
+
+TEST(TracerBpf, ReleasesEveryKernelObjectOnDestruction) {
+  SHIM_REQUIRE_PRIVILEGED();
+  const size_t before = OpenFds();
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<std::unique_ptr<Tracer>> tracer = Tracer::Start(Scope{});
+    ASSERT_TRUE(tracer.ok()) << tracer.status();
+    EXPECT_GT(OpenFds(), before);  // programs, links, maps, the epoll fd
+    ASSERT_TRUE((*tracer)->Consume([](const ProcessEvent&) {}).ok());
+  }
+  EXPECT_EQ(OpenFds(), before);
 }
 
 TEST(TracerBpf, SubtreeScopeSeesTheKnownTreeExactlyAndNotItsSibling) {

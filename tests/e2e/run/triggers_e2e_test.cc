@@ -8,10 +8,10 @@
 
 #include <atomic>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_replace.h"
 #include "e2e/run/run_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -120,10 +120,10 @@ class EchoServer {
   explicit EchoServer(const RunFixtureDir& dir) : port_(FreeLoopbackPort()) {
     std::ifstream in(BuiltBinary("examples/echo/spec.json"));
     std::string spec((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    spec = std::regex_replace(spec, std::regex("127\\.0\\.0\\.1:8080"),
-                              "127.0.0.1:" + std::to_string(port_));
-    spec = std::regex_replace(spec, std::regex("\"binary\": \"echo\""),
-                              "\"binary\": \"" + BuiltBinary("examples/echo/echo") + "\"");
+    absl::StrReplaceAll({{"127.0.0.1:8080", "127.0.0.1:" + std::to_string(port_)},
+                         {"\"binary\": \"echo\"",
+                          "\"binary\": \"" + BuiltBinary("examples/echo/echo") + "\""}},
+                        &spec);
     const std::string path = dir.path() + "/echo.json";
     std::ofstream(path) << spec;
     run_ = std::make_unique<BackgroundProcess>(std::vector<std::string>{
@@ -157,6 +157,11 @@ TEST(TriggersE2e, EchoExampleEchoesRealClientsEachInItsOwnHandler) {
   auto handlers = EventsOf(events, "spawn", "request_handler");
   EXPECT_EQ(handlers.size(), 5u);  // the readiness ping, 3 socat, 1 nc
   EXPECT_EQ(PidsOf(handlers).size(), handlers.size());
+  // libshim_app's SIGTERM handler makes the listener (pid 1 of its void) stop cleanly at once,
+  // instead of being killed at the end of the grace period.
+  auto listener_exit = EventsOf(events, "exit", "connection_listener");
+  ASSERT_EQ(listener_exit.size(), 1u);
+  EXPECT_EQ(listener_exit[0].value("exit_code", -1), 0) << listener_exit[0].dump();
   EXPECT_TRUE(CgroupDirsOfRun(EventsOf(events, "run_start").at(0)["run_id"]).empty());
 }
 

@@ -47,6 +47,7 @@ struct Mode {
   bool procfs;
   bool mount_template;
   bool share_memory;
+  bool share_template_mounts = true;
 };
 
 class VoidEscape : public ::testing::TestWithParam<Mode> {};
@@ -87,6 +88,8 @@ TEST_P(VoidEscape, ProbeFindsNoWayOut) {
   VoidOptions options;
   options.mount_template = mode.mount_template;
   options.share_memory_until_exec = mode.share_memory;
+  options.share_template_mounts = mode.share_template_mounts;
+  options.mount_template_after = 0;  // the template (when wanted) from the first instance on
   auto v = PreparedVoid::Prepare(MakeEntrypoint(ESCAPE_PROBE, environment), options);
   ASSERT_TRUE(v.ok()) << v.status();
   absl::StatusOr<VoidRun> r =
@@ -120,6 +123,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, VoidEscape,
                          ::testing::Values(Mode{"procfs", true, true, true},
                                            Mode{"procfs_fork", true, true, false},
                                            Mode{"template", false, true, true},
+                                           Mode{"template_copied", false, true, true, false},
                                            Mode{"per_instance_mounts", false, false, true},
                                            Mode{"per_instance_fork", false, false, false}),
                          [](const ::testing::TestParamInfo<Mode>& info) {
