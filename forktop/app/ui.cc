@@ -401,7 +401,7 @@ Element ForktopApp(const AppProps& props) {
     std::string scope = store->scope;
     const size_t slash = scope.rfind('/');
     if (slash != std::string::npos) scope = scope.substr(slash + 1);
-    head[1].text = " " + tui::Truncate(scope, 20) + "  ";
+    head[1].text = " " + tui::Truncate(scope, 24) + "  ";
     head.pop_back();
   }
   if (!filter.empty()) head.push_back({"  filter \"" + filter + "\"", kHeader.Fg(tui::kYellow)});

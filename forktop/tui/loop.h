@@ -61,13 +61,11 @@ class EventLoop : public FdWatcher {
   std::chrono::nanoseconds frame_interval_{};
   std::chrono::steady_clock::time_point last_frame_{};
   bool timer_armed_ = false;
-  bool needs_paint_ = false;
-  std::chrono::steady_clock::time_point
-      pending_since_{};  // when an incomplete key arrived  // rendered between keys but not yet
-                         // written to the terminal
+  bool needs_paint_ = false;  // rendered between keys but not yet written to the terminal
   int frames_ = 0;
   int quit_signal_ = 0;
   KeyParser parser_;
+  std::chrono::steady_clock::time_point escape_pending_since_;  // when a lone ESC arrived
   DiffRenderer renderer_;
 };
 
