@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
 [[ ${1:-} == --quick ]] && quick=1
+[[ ${1:-} == --long ]] && export SHIM_SOAK_SCALE=full  # the soak at full size (tests/e2e/faults)
 
 ./scripts/setup.sh
 if [[ "${CI:-}" == "true" ]]; then

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,8 +36,20 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
   close(in[0]);
   close(out[1]);
   close(err[1]);
-  // Feed stdin from this thread; inputs in tests are small enough for the pipe buffer.
-  if (!input.empty()) (void)!write(in[1], input.data(), input.size());
+  // Feed stdin from this thread; inputs in tests are small enough for the pipe buffer. A child
+  // that exits without reading (a client that could not connect yet) must not kill the test with
+  // SIGPIPE: block it around the write and drop the one the write raised.
+  if (!input.empty()) {
+    sigset_t pipe_signal, old_mask;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, &old_mask);
+    if (write(in[1], input.data(), input.size()) < 0 && errno == EPIPE) {
+      const timespec no_wait{0, 0};
+      sigtimedwait(&pipe_signal, nullptr, &no_wait);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  }
   close(in[1]);
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -75,7 +88,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
   return result;
 }
 
-std::string BuiltBinary(const std::string& name) { return std::string(SHIM_BINARY_DIR) + "/" + name; }
+std::string BuiltBinary(const std::string& name) {
+  return std::string(SHIM_BINARY_DIR) + "/" + name;
+}
 
 std::string SourcePath(const std::string& relative) {
   return std::string(SHIM_SOURCE_DIR) + "/" + relative;

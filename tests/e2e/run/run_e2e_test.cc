@@ -21,11 +21,6 @@ using ::testing::Not;
 
 const std::string kShim = BuiltBinary("shim-bpf");
 
-std::string RunIdOf(const std::vector<nlohmann::json>& events) {
-  auto start = EventsOf(events, "run_start");
-  return start.empty() ? "" : start[0].value("run_id", "");
-}
-
 TEST(RunE2e, BasicExampleRunsBothEntrypointsInTheirOwnVoids) {
   SHIM_REQUIRE_PRIVILEGED();
   CommandResult r =
@@ -118,8 +113,8 @@ TEST(RunE2e, MemoryLimitKillsOnlyTheInstanceThatExceedsIt) {
   std::string spec = dir.WriteSpec(R"(
       "alloc": {"args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"],
                 "limits": {"memory": "64M"}})");
-  CommandResult big = RunCommand({kShim, "run", "-q", spec, "--events", dir.events_path(), "--",
-                                  "200"});
+  CommandResult big =
+      RunCommand({kShim, "run", "-q", spec, "--events", dir.events_path(), "--", "200"});
   EXPECT_EQ(big.exit_code, 128 + SIGKILL) << big.err;
   EXPECT_THAT(big.out, Not(HasSubstr("touched")));
   auto exits = EventsOf(dir.Events(), "exit");
@@ -148,8 +143,8 @@ TEST(RunE2e, TimeoutKillsTheInstance) {
   std::string spec = dir.WriteSpec(R"(
       "sleep": {"args": ["BinaryName", "Entrypoint", "Trailing"], "limits": {"timeout": "300ms"}})");
   const auto start = std::chrono::steady_clock::now();
-  CommandResult r = RunCommand({kShim, "run", "-q", spec, "--events", dir.events_path(), "--",
-                                "30000"});
+  CommandResult r =
+      RunCommand({kShim, "run", "-q", spec, "--events", dir.events_path(), "--", "30000"});
   EXPECT_EQ(r.exit_code, 128 + SIGKILL) << r.err;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
   auto exits = EventsOf(dir.Events(), "exit");
@@ -162,8 +157,8 @@ TEST(RunE2e, SigtermLetsRunningVoidsFinishWithinTheGrace) {
   RunFixtureDir dir;
   std::string spec = dir.WriteSpec(R"(
       "graceful": {"args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"]})");
-  BackgroundProcess run({kShim, "run", "-q", spec, "--grace", "10s", "--events",
-                         dir.events_path(), "--", "1500"});
+  BackgroundProcess run(
+      {kShim, "run", "-q", spec, "--grace", "10s", "--events", dir.events_path(), "--", "1500"});
   ASSERT_TRUE(WaitUntil([&] { return !EventsOf(dir.Events(), "spawn").empty(); }));
   run.Signal(SIGTERM);
   EXPECT_EQ(run.Wait(std::chrono::seconds(20)), 0) << run.Err();
@@ -173,9 +168,10 @@ TEST(RunE2e, SigtermLetsRunningVoidsFinishWithinTheGrace) {
 TEST(RunE2e, SigtermKillsWhatOutlivesTheGrace) {
   SHIM_REQUIRE_PRIVILEGED();
   RunFixtureDir dir;
-  std::string spec = dir.WriteSpec(R"("sleep": {"args": ["BinaryName", "Entrypoint", "Trailing"]})");
-  BackgroundProcess run({kShim, "run", "-q", spec, "--grace", "200ms", "--events",
-                         dir.events_path(), "--", "60000"});
+  std::string spec =
+      dir.WriteSpec(R"("sleep": {"args": ["BinaryName", "Entrypoint", "Trailing"]})");
+  BackgroundProcess run(
+      {kShim, "run", "-q", spec, "--grace", "200ms", "--events", dir.events_path(), "--", "60000"});
   ASSERT_TRUE(WaitUntil([&] { return !EventsOf(dir.Events(), "spawn").empty(); }));
   run.Signal(SIGTERM);
   EXPECT_EQ(run.Wait(std::chrono::seconds(10)), 0) << run.Err();
@@ -210,7 +206,8 @@ TEST(RunE2e, DebugStopsEachVoidBeforeExecAndPrintsItsPid) {
 TEST(RunE2e, KilledSupervisorTakesItsVoidsAlongAndTheNextRunCleansUp) {
   SHIM_REQUIRE_PRIVILEGED();
   RunFixtureDir dir;
-  std::string spec = dir.WriteSpec(R"("sleep": {"args": ["BinaryName", "Entrypoint", "Trailing"]})");
+  std::string spec =
+      dir.WriteSpec(R"("sleep": {"args": ["BinaryName", "Entrypoint", "Trailing"]})");
   auto run = std::make_unique<BackgroundProcess>(std::vector<std::string>{
       kShim, "run", "-q", spec, "--events", dir.events_path(), "--", "60000"});
   ASSERT_TRUE(WaitUntil([&] { return !EventsOf(dir.Events(), "spawn").empty(); }));
@@ -220,7 +217,8 @@ TEST(RunE2e, KilledSupervisorTakesItsVoidsAlongAndTheNextRunCleansUp) {
   ASSERT_EQ(kill(void_pid, 0), 0);
   run->Signal(SIGKILL);
   EXPECT_EQ(run->Wait(std::chrono::seconds(10)), 128 + SIGKILL);
-  EXPECT_TRUE(WaitUntil([&] { return kill(void_pid, 0) != 0; })) << "the void outlived its supervisor";
+  EXPECT_TRUE(WaitUntil([&] { return kill(void_pid, 0) != 0; }))
+      << "the void outlived its supervisor";
   EXPECT_FALSE(CgroupDirsOfRun(run_id).empty()) << "kill -9 leaves the run's cgroups to clean";
   // The next run removes the stale run's cgroups.
   std::string next = dir.WriteSpec(R"("exit": {"args": ["BinaryName", "Entrypoint", "Trailing"]})");

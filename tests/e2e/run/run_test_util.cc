@@ -1,12 +1,20 @@
 #include "e2e/run/run_test_util.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_replace.h"
 #include "support/background.h"
+#include "support/subprocess.h"
 
 namespace shim::testing {
 
@@ -21,8 +29,7 @@ RunFixtureDir::~RunFixtureDir() { std::filesystem::remove_all(path_); }
 std::string RunFixtureDir::WriteSpec(const std::string& entrypoints_json) const {
   const std::string spec = path_ + "/spec.json";
   std::ofstream out(spec);
-  out << "{\"binary\": \"" << SHIM_WORKLOAD << "\", \"entrypoints\": {" << entrypoints_json
-      << "}}";
+  out << "{\"binary\": \"" << SHIM_WORKLOAD << "\", \"entrypoints\": {" << entrypoints_json << "}}";
   return spec;
 }
 
@@ -64,6 +71,57 @@ std::vector<std::string> CgroupDirsOfRun(const std::string& run_id) {
     }
   }
   return found;
+}
+
+std::string RunIdOf(const std::vector<nlohmann::json>& events) {
+  auto start = EventsOf(events, "run_start");
+  return start.empty() ? "" : start[0].value("run_id", "");
+}
+
+std::string EchoOnce(int port, const std::string& message) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    const int error = errno;
+    close(fd);
+    return "connect failed: " + std::string(strerror(error));
+  }
+  (void)!write(fd, message.data(), message.size());
+  shutdown(fd, SHUT_WR);
+  std::string reply;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) reply.append(buffer, n);
+  close(fd);
+  return reply;
+}
+
+std::string EchoSpecText(int port) {
+  std::string spec = ReadFileOrEmpty(BuiltBinary("examples/echo/spec.json"));
+  // (absl, not std::regex: GCC 12 warns falsely inside <regex> under the sanitizers.)
+  absl::StrReplaceAll({{"127.0.0.1:8080", "127.0.0.1:" + std::to_string(port)},
+                       {"\"binary\": \"echo\"",
+                        "\"binary\": \"" + BuiltBinary("examples/echo/echo") + "\""}},
+                      &spec);
+  return spec;
+}
+
+EchoServer::EchoServer(const RunFixtureDir& dir, const std::vector<std::string>& wrapper)
+    : port_(FreeLoopbackPort()) {
+  const std::string path = dir.path() + "/echo.json";
+  std::ofstream(path) << EchoSpecText(port_);
+  std::vector<std::string> argv = wrapper;
+  for (const std::string& word :
+       {BuiltBinary("shim-bpf"), std::string("run"), std::string("-q"), path,
+        std::string("--grace"), std::string("2s"), std::string("--events"), dir.events_path()}) {
+    argv.push_back(word);
+  }
+  run_ = std::make_unique<BackgroundProcess>(argv);
+  WaitUntil([&] { return EchoOnce(port_, "ping") == "ping"; });
 }
 
 }  // namespace shim::testing

@@ -1,9 +1,6 @@
 // Triggers end to end: every message or fd batch starts a fresh void; the pipes and echo examples
 // with real clients; refusals; and a misbehaving handler not disturbing the others.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -36,10 +33,11 @@ std::set<int> PidsOf(const std::vector<nlohmann::json>& events) {
 TEST(TriggersE2e, PipesExampleRunsOneFreshReceiverPerExactMessage) {
   SHIM_REQUIRE_PRIVILEGED();
   RunFixtureDir dir;
-  const std::vector<std::string> words = {"alpha", "two words", "  spaced  ", "ünïcödé", "",
-                                          "last"};
-  std::vector<std::string> argv = {kShim, "run", "-q", BuiltBinary("examples/pipes/spec.json"),
-                                   "--events", dir.events_path(), "--"};
+  const std::vector<std::string> words = {"alpha",   "two words", "  spaced  ",
+                                          "ünïcödé", "",          "last"};
+  std::vector<std::string> argv = {
+      kShim, "run", "-q", BuiltBinary("examples/pipes/spec.json"), "--events", dir.events_path(),
+      "--"};
   argv.insert(argv.end(), words.begin(), words.end());
   CommandResult r = RunCommand(argv);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -80,8 +78,8 @@ TEST(TriggersE2e, ACrashingHandlerDoesNotDisturbTheOthers) {
       "send-too": {"args": ["BinaryName", "Entrypoint", {"Pipe": {"Tx": "good"}}, "Trailing"]},
       "handler": {"trigger": {"Pipe": "good"}, "args": ["BinaryName", "Entrypoint", "Trigger"],
                   "environment": ["Stdout"]})");
-  CommandResult r = RunCommand({kShim, "run", "-q", spec, "--events", dir.events_path(), "--",
-                                "w", "x", "y", "z"});
+  CommandResult r = RunCommand(
+      {kShim, "run", "-q", spec, "--events", dir.events_path(), "--", "w", "x", "y", "z"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   auto events = dir.Events();
   auto crashes = EventsOf(events, "exit", "segv");
@@ -92,51 +90,6 @@ TEST(TriggersE2e, ACrashingHandlerDoesNotDisturbTheOthers) {
   }
   EXPECT_EQ(EventsOf(events, "exit", "handler").size(), 4u);
 }
-
-// One TCP round trip: sends `message`, half-closes, reads until EOF.
-std::string EchoOnce(int port, const std::string& message) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval timeout{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    close(fd);
-    return "connect failed: " + std::string(strerror(errno));
-  }
-  (void)!write(fd, message.data(), message.size());
-  shutdown(fd, SHUT_WR);
-  std::string reply;
-  char buffer[4096];
-  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) reply.append(buffer, n);
-  close(fd);
-  return reply;
-}
-
-class EchoServer {
- public:
-  explicit EchoServer(const RunFixtureDir& dir) : port_(FreeLoopbackPort()) {
-    std::ifstream in(BuiltBinary("examples/echo/spec.json"));
-    std::string spec((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    absl::StrReplaceAll({{"127.0.0.1:8080", "127.0.0.1:" + std::to_string(port_)},
-                         {"\"binary\": \"echo\"",
-                          "\"binary\": \"" + BuiltBinary("examples/echo/echo") + "\""}},
-                        &spec);
-    const std::string path = dir.path() + "/echo.json";
-    std::ofstream(path) << spec;
-    run_ = std::make_unique<BackgroundProcess>(std::vector<std::string>{
-        kShim, "run", "-q", path, "--grace", "2s", "--events", dir.events_path()});
-    WaitUntil([&] { return EchoOnce(port_, "ping") == "ping"; });
-  }
-  int port() const { return port_; }
-  BackgroundProcess& run() { return *run_; }
-
- private:
-  int port_;
-  std::unique_ptr<BackgroundProcess> run_;
-};
 
 TEST(TriggersE2e, EchoExampleEchoesRealClientsEachInItsOwnHandler) {
   SHIM_REQUIRE_PRIVILEGED();
@@ -258,7 +211,8 @@ TEST(TriggersE2e, TcpListenerOnIpv6) {
   std::ofstream(spec_path) << R"({"binary": ")" << BuiltBinary("examples/echo/echo")
                            << R"(", "entrypoints": {
       "connection_listener": {"args": ["BinaryName", "Entrypoint",
-          {"TcpListener": {"addr": "[::1]:)" << port << R"("}}, {"FileSocket": {"Tx": "c"}}]},
+          {"TcpListener": {"addr": "[::1]:)"
+                           << port << R"("}}, {"FileSocket": {"Tx": "c"}}]},
       "request_handler": {"trigger": {"FileSocket": "c"},
                           "args": ["BinaryName", "Entrypoint", "Trigger"]}}})";
   BackgroundProcess run({kShim, "run", "-q", spec_path, "--grace", "1s"});
@@ -280,15 +234,14 @@ TEST(TriggersE2e, FilesExampleReadsOneFolderAndWritesAnother) {
   // A private copy of the example, so runs do not share out/.
   const std::string copy = dir.path() + "/files";
   ASSERT_EQ(RunCommand({"cp", "-r", BuiltBinary("examples/files"), copy}).exit_code, 0);
-  ASSERT_EQ(RunCommand({"sh", "-c", "rm -f " + copy + "/out/* && chmod 0777 " + copy + "/out"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      RunCommand({"sh", "-c", "rm -f " + copy + "/out/* && chmod 0777 " + copy + "/out"}).exit_code,
+      0);
   CommandResult r = RunCommand({kShim, "run", "-q", copy + "/spec.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("lister: sent 3 names"));
   EXPECT_EQ(ReadFileOrEmpty(copy + "/out/one.txt"), "VOIDS SEE ONLY WHAT THE SPEC GRANTS.\n");
-  EXPECT_EQ(ReadFileOrEmpty(copy + "/out/two.txt"),
-            "EACH FILE IS CONVERTED BY ITS OWN PROCESS.\n");
+  EXPECT_EQ(ReadFileOrEmpty(copy + "/out/two.txt"), "EACH FILE IS CONVERTED BY ITS OWN PROCESS.\n");
   EXPECT_EQ(ReadFileOrEmpty(copy + "/in/one.txt"), "Voids see only what the spec grants.\n")
       << "the read-only grant was modified";
   EXPECT_THAT(r.err, Not(HasSubstr("ALLOWED")));

@@ -83,6 +83,89 @@ int main(int argc, char **argv) {
     *(volatile int *)0 = 1;
     return 0;
   }
+  if (strcmp(mode, "alloc-hold") == 0 && argc > 2) {
+    /* alloc-hold "MIB MS": touches MIB MiB, then holds them for MS ms (one Trigger word). */
+    long mib = 0, ms = 0;
+    if (sscanf(argv[2], "%ld %ld", &mib, &ms) != 2) return 2;
+    size_t bytes = (size_t)mib << 20;
+    char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return 1;
+    for (size_t i = 0; i < bytes; i += 4096) p[i] = 1;
+    sleep_ms(ms);
+    printf("alloc-hold: held %ld MiB for %ld ms\n", mib, ms);
+    return 0;
+  }
+  if (strcmp(mode, "flood") == 0 && argc > 4) {
+    /* flood FD COUNT WORD: sends WORD COUNT times as fast as the channel takes it (blocking). */
+    int fd = atoi(argv[2]);
+    long count = atol(argv[3]);
+    for (long i = 0; i < count; ++i) {
+      if (send(fd, argv[4], strlen(argv[4]), MSG_NOSIGNAL) < 0) {
+        printf("flood: send %ld: %s\n", i, strerror(errno));
+        return 1;
+      }
+    }
+    printf("flood: sent %ld\n", count);
+    return 0;
+  }
+  if (strcmp(mode, "ticker") == 0 && argc > 2) {
+    /* ticker FD [COUNT [MS]]: sends "tick-I" every MS ms (default 40 ticks, every 100 ms). */
+    int fd = atoi(argv[2]);
+    long count = argc > 3 ? atol(argv[3]) : 40;
+    long ms = argc > 4 ? atol(argv[4]) : 100;
+    for (long i = 0; i < count; ++i) {
+      char word[32];
+      snprintf(word, sizeof(word), "tick-%ld", i);
+      if (send(fd, word, strlen(word), MSG_NOSIGNAL) < 0) {
+        printf("ticker: %s\n", strerror(errno));
+        return 1;
+      }
+      sleep_ms(ms);
+    }
+    return 0;
+  }
+  if (strcmp(mode, "garbage") == 0 && argc > 2) {
+    /* garbage FD: what a confused or hostile sender writes to its Tx pipe, one line per send. */
+    int fd = atoi(argv[2]);
+    static char big[200000];
+    memset(big, 'g', sizeof(big));
+    struct {
+      const char *what;
+      const char *data;
+      size_t size;
+    } sends[] = {{"nul", "bad\0message", 11},
+                 {"empty", "", 0},
+                 {"max", big, 64 * 1024},
+                 {"over", big, 64 * 1024 + 1},
+                 {"huge", big, sizeof(big)}};
+    for (size_t i = 0; i < sizeof(sends) / sizeof(sends[0]); ++i) {
+      ssize_t n = send(fd, sends[i].data, sends[i].size, MSG_NOSIGNAL);
+      printf("garbage: %s: %s\n", sends[i].what, n < 0 ? strerror(errno) : "sent");
+    }
+    /* A sender that raises its own send buffer gets a larger message past its own end; the
+     * supervisor must refuse it on receipt. */
+    int sndbuf = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    ssize_t n = send(fd, big, 100000, MSG_NOSIGNAL);
+    printf("garbage: raised: %s\n", n < 0 ? strerror(errno) : "sent");
+    n = send(fd, "good", 4, MSG_NOSIGNAL);
+    printf("garbage: good: %s\n", n < 0 ? strerror(errno) : "sent");
+    return 0;
+  }
+  if (strcmp(mode, "len") == 0) {
+    /* len WORD...: the length of every word (for payloads too long to print). */
+    for (int i = 2; i < argc; ++i) printf("len: %zu\n", strlen(argv[i]));
+    return 0;
+  }
+  if (strncmp(mode, "close-fds", 9) == 0) {
+    /* close-fds*: closes every channel it was given (fd 3 and up) at once, then lingers a
+     * little (any entrypoint name starting with close-fds). */
+    long closed = 0;
+    for (int fd = 3; fd < 1024; ++fd) closed += close(fd) == 0;
+    printf("close-fds: closed %ld\n", closed);
+    sleep_ms(100);
+    return 0;
+  }
   if ((strcmp(mode, "send") == 0 || strcmp(mode, "send-too") == 0) && argc > 3) {
     /* send FD WORD...: one message per word on a Pipe Tx fd ("send-too": a second sender). */
     int fd = atoi(argv[2]);
