@@ -7,8 +7,9 @@
 
 Each FILE holds one sample a line. Ratios are of medians, LABEL over the baseline: for times a
 ratio below 1 is faster than the baseline; with --higher-is-better (rates) above 1 is better.
-A target 'LABEL<=X' or 'LABEL>=X' is judged on that ratio; 'LABEL@p99<=X' on LABEL's p99 in the
-series unit; 'LABEL/OTHER<=X' on the ratio of two series' medians. Nothing here asserts: the result says met or not met."""
+A target 'LABEL<=X' or 'LABEL>=X' is judged on that ratio; 'LABEL@p99<=X' on LABEL's p99 and
+'LABEL@median>=X' on its median, in the series unit; 'LABEL/OTHER<=X' on the ratio of two series'
+medians. Nothing here asserts: the result says met or not met."""
 import argparse
 import datetime
 import json
@@ -51,16 +52,19 @@ def load_samples(path):
 
 
 def judge(target, series_by_label, baseline_median, higher_is_better):
-    m = re.fullmatch(r"(.+?)(?:/(.+?))?(@p99)?(<=|>=)([0-9.]+)", target)
+    m = re.fullmatch(r"(.+?)(?:/(.+?))?(@p99|@median)?(<=|>=)([0-9.]+)", target)
     if not m:
-        sys.exit(f"report.py: bad target {target!r}; want LABEL<=X, LABEL/OTHER<=X, LABEL@p99<=X")
+        sys.exit(f"report.py: bad target {target!r}; want LABEL<=X, LABEL/OTHER<=X, "
+                 "LABEL@p99<=X or LABEL@median>=X (absolute, in the series' unit)")
     label, other, p99, op, limit = m.group(1), m.group(2), m.group(3), m.group(4), float(m.group(5))
     for name in filter(None, (label, other)):
         if name not in series_by_label:
             sys.exit(f"report.py: target names unknown series {name!r}")
     s = series_by_label[label]
-    if p99:
+    if p99 == "@p99":
         value, kind = s["p99"], "p99"
+    elif p99 == "@median":
+        value, kind = s["median"], "median"
     elif other:
         value, kind = s["median"] / series_by_label[other]["median"], f"ratio to {other}"
     else:

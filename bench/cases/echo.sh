@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# New-connection rate and round-trip latency of the echo example under `shim-bpf run` (every
+# connection handled by a fresh void) against socat's fork+exec per connection (no isolation),
+# with the same client (bench/tools/echo_client: 64 bytes each, CONCURRENCY at a time), rounds
+# interleaved. Targets (issue 5): at least 0.8x socat's rate, at least 2,000 connections/s, p99
+# latency under 5 ms.
+set -euo pipefail
+rounds=$((QUICK ? 3 : 10)) per_round=$((QUICK ? 300 : 2000)) concurrency=16
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+client="$BUILD_DIR/bench/echo_client"
+free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+shim_port=$(free_port)
+sed -e "s/127.0.0.1:8080/127.0.0.1:$shim_port/" \
+    -e "s|\"binary\": \"echo\"|\"binary\": \"$BUILD_DIR/examples/echo/echo\"|" \
+    "$BUILD_DIR/examples/echo/spec.json" > "$work/echo.json"
+"$BUILD_DIR/shim-bpf" run -q "$work/echo.json" --grace 1s > "$work/shim.log" 2>&1 &
+pids+=($!)
+# The same without the handlers' memory and pids limits: on a hybrid host each limit is a v1
+# cgroup the new void must join, which costs it an RCU grace period; this series shows that cost.
+bare_port=$(free_port)
+sed -e "s/127.0.0.1:$shim_port/127.0.0.1:$bare_port/" \
+    -e 's/"limits": {"memory": "64M", "pids": 4, /"limits": {/' \
+    "$work/echo.json" > "$work/echo-bare.json"
+"$BUILD_DIR/shim-bpf" run -q "$work/echo-bare.json" --grace 1s > "$work/shim-bare.log" 2>&1 &
+pids+=($!)
+socat_port=$(free_port)
+socat "TCP-LISTEN:$socat_port,bind=127.0.0.1,fork,reuseaddr,backlog=1024" EXEC:/bin/cat &
+pids+=($!)
+
+# Both servers answer before anything is measured (at most 10 s).
+for port in "$shim_port" "$bare_port" "$socat_port"; do
+  for ((i = 0; i < 100; i++)); do
+    "$client" "$port" 1 1 /dev/null > /dev/null 2>&1 && break
+    sleep 0.1
+  done
+done
+
+series=("socat fork+exec|$socat_port" "shim-bpf void per connection|$shim_port"
+        "shim-bpf, no v1 limits|$bare_port")
+for ((r = 0; r < rounds; r++)); do
+  for s in "${series[@]}"; do
+    label=${s%%|*} port=${s#*|} file=${label//[^A-Za-z0-9]/_}
+    "$client" "$port" "$per_round" "$concurrency" "$work/$file.latency" >> "$work/$file.rate"
+  done
+done
+
+rate_args=() latency_args=()
+for s in "${series[@]}"; do
+  label=${s%%|*} file=${label//[^A-Za-z0-9]/_}
+  rate_args+=(--series "$label=$work/$file.rate")
+  latency_args+=(--series "$label=$work/$file.latency")
+done
+shim="shim-bpf void per connection"
+"$PYTHON" "$REPORT" --name echo_rate --out "$RESULTS_DIR" --baseline "socat fork+exec" \
+  --unit "connections/s" --higher-is-better --command "$BENCH_COMMAND" "${rate_args[@]}" \
+  --target "$shim>=0.8" --target "$shim@median>=2000"
+"$PYTHON" "$REPORT" --name echo_latency --out "$RESULTS_DIR" --baseline "socat fork+exec" \
+  --unit ns --command "$BENCH_COMMAND" "${latency_args[@]}" --target "$shim@p99<=5000000"
