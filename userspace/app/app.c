@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void print_usage(const char *binary, const struct shim_entrypoint *entrypoints,
+static void print_usage(const char* binary, const struct shim_entrypoint* entrypoints,
                         size_t count) {
   fprintf(stderr, "usage: %s ENTRYPOINT ARGS...\nentrypoints:\n", binary);
   for (size_t i = 0; i < count; ++i) {
@@ -20,8 +20,8 @@ static void print_usage(const char *binary, const struct shim_entrypoint *entryp
   }
 }
 
-int shim_dispatch(int argc, char **argv, const struct shim_entrypoint *entrypoints, size_t count) {
-  const char *binary = argc > 0 ? argv[0] : "app";
+int shim_dispatch(int argc, char** argv, const struct shim_entrypoint* entrypoints, size_t count) {
+  const char* binary = argc > 0 ? argv[0] : "app";
   if (argc < 2) {
     fprintf(stderr, "%s: no entrypoint given\n", binary);
     print_usage(binary, entrypoints, count);
@@ -35,12 +35,12 @@ int shim_dispatch(int argc, char **argv, const struct shim_entrypoint *entrypoin
   return 2;
 }
 
-int shim_parse_fd(const char *word) {
+int shim_parse_fd(const char* word) {
   if (word == NULL || *word == '\0') {
     errno = EINVAL;
     return -1;
   }
-  char *end = NULL;
+  char* end = NULL;
   errno = 0;
   long value = strtol(word, &end, 10);
   if (errno != 0 || *end != '\0' || value < 0 || value > INT_MAX) {
@@ -51,7 +51,7 @@ int shim_parse_fd(const char *word) {
   return (int)value;
 }
 
-int shim_send_message(int pipe_tx_fd, const void *data, size_t length) {
+int shim_send_message(int pipe_tx_fd, const void* data, size_t length) {
   if (length > SHIM_MAX_MESSAGE_BYTES) {
     errno = EMSGSIZE;
     return -1;
@@ -63,7 +63,7 @@ int shim_send_message(int pipe_tx_fd, const void *data, size_t length) {
   return n < 0 ? -1 : 0;
 }
 
-int shim_send_fds(int file_socket_tx_fd, const int *fds, size_t count) {
+int shim_send_fds(int file_socket_tx_fd, const int* fds, size_t count) {
   if (count == 0 || count > SHIM_MAX_FDS_PER_BATCH) {
     errno = EINVAL;
     return -1;
@@ -80,7 +80,7 @@ int shim_send_fds(int file_socket_tx_fd, const int *fds, size_t count) {
   msg.msg_iovlen = 1;
   msg.msg_control = control.buf;
   msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int) * count);
@@ -124,6 +124,14 @@ int shim_serve_listener(int listen_fd, int file_socket_tx_fd) {
     int saved = errno;
     close(connection);
     if (rc != 0) {
+      if (saved == ETOOMANYREFS || saved == ENOBUFS || saved == ENOMEM) {
+        /* Pressure, not failure: too many fds of this user in flight (the shim is behind or out of
+         * fds; the limit is RLIMIT_NOFILE) or no memory. This connection is dropped (closed
+         * above); back off briefly and serve the next. */
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        continue;
+      }
       errno = saved;
       return -1;
     }
