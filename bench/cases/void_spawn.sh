@@ -19,9 +19,19 @@ SPEC
   series+=("shim-bpf run (cold)|$BUILD_DIR/shim-bpf run $work/spec.json")
 fi
 
+# Warm voids: the n-th instance of one prepared entrypoint (the trigger path), timed in-process.
+warm_timer="$BUILD_DIR/bench/void_warm_timer"
+if [[ -x $warm_timer ]] && "$warm_timer" 1 "$trivial" > /dev/null; then
+  series+=("shim-bpf void (warm)|WARM")
+fi
+
 for ((r = 0; r < rounds; r++)); do
   for s in "${series[@]}"; do
     label=${s%%|*} cmd=${s#*|}
+    if [[ $cmd == WARM ]]; then
+      "$warm_timer" "$per_round" "$trivial" >> "$work/${label//[^A-Za-z0-9]/_}.txt"
+      continue
+    fi
     # shellcheck disable=SC2086
     "$timer" "$per_round" $cmd >> "$work/${label//[^A-Za-z0-9]/_}.txt"
   done
@@ -34,5 +44,9 @@ for s in "${series[@]}"; do
 done
 targets=()
 [[ " ${series[*]} " == *"shim-bpf run (cold)"* ]] && targets+=(--target "shim-bpf run (cold)/bwrap --unshare-all<=1.5")
+if [[ " ${series[*]} " == *"shim-bpf void (warm)"* ]]; then
+  targets+=(--target "shim-bpf void (warm)/vfork+exec<=1.5")
+  targets+=(--target "shim-bpf void (warm)/bwrap --unshare-all<=0.5")
+fi
 "$PYTHON" "$REPORT" --name void_spawn --out "$RESULTS_DIR" --baseline "vfork+exec" --unit ns \
   --command "$BENCH_COMMAND" "${args[@]}" "${targets[@]}"

@@ -81,6 +81,7 @@ enum net_verdict {
 /* One ring-buffer record. */
 struct net_event {
   __u64 cgroup_id; /* entrypoint cgroup (0: the task is above the entrypoint level) */
+  __u64 task_cgroup_id; /* the task's own cgroup (its instance); 0 for inbound packets */
   __u64 timestamp_ns;
   __u32 tgid; /* 0 for inbound packets (no task context) */
   __u32 pid;
@@ -109,7 +110,7 @@ static_assert(sizeof(struct net_rule_value) == 4 + 8 * NET_MAX_RANGES, "ABI");
 static_assert(sizeof(struct net_v4_key) == 16, "ABI shared with net_policy.bpf.c");
 static_assert(sizeof(struct net_v6_key) == 28, "ABI shared with net_policy.bpf.c");
 static_assert(sizeof(struct net_inbound_key) == 16, "ABI shared with net_policy.bpf.c");
-static_assert(sizeof(struct net_event) == 64, "ABI shared with net_policy.bpf.c");
+static_assert(sizeof(struct net_event) == 72, "ABI shared with net_policy.bpf.c");
 static_assert(sizeof(struct net_config) == 16, "ABI shared with net_policy.bpf.c");
 #else
 _Static_assert(sizeof(struct net_ep_policy) == 8, "ABI shared with userspace");
@@ -117,7 +118,7 @@ _Static_assert(sizeof(struct net_rule_value) == 4 + 8 * NET_MAX_RANGES, "ABI");
 _Static_assert(sizeof(struct net_v4_key) == 16, "ABI shared with userspace");
 _Static_assert(sizeof(struct net_v6_key) == 28, "ABI shared with userspace");
 _Static_assert(sizeof(struct net_inbound_key) == 16, "ABI shared with userspace");
-_Static_assert(sizeof(struct net_event) == 64, "ABI shared with userspace");
+_Static_assert(sizeof(struct net_event) == 72, "ABI shared with userspace");
 _Static_assert(sizeof(struct net_config) == 16, "ABI shared with userspace");
 #endif
 

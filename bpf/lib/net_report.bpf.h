@@ -109,6 +109,7 @@ static __always_inline void emit(const struct report *r) {
     e->tgid = pid_tgid >> 32;
     e->pid = (__u32)pid_tgid;
     bpf_get_current_comm(e->comm, sizeof(e->comm));
+    e->task_cgroup_id = bpf_get_current_cgroup_id();
   }
   if (r->addr) {
     if (r->family == AF_INET6 || r->unix_name) {

@@ -26,7 +26,7 @@ static int connection_listener(int argc, char** argv) {
     perror("connection_listener: bad fd argument");
     return 2;
   }
-  shim_serve_listener(listen_fd, clients_tx);
+  if (shim_serve_listener(listen_fd, clients_tx) == 0) return 0; /* asked to stop */
   perror("connection_listener: stopped serving");
   return 1;
 }

@@ -18,11 +18,21 @@ absl::Status Store::Pump() {
 
 void Store::Apply(const trace::ProcessEvent& event) {
   if (recorder_ != nullptr) recorder_->Write(event);
+  const trace::ProcessEvent* e = &event;
+  trace::ProcessEvent named;
+  if (event.entrypoint.empty() && event.cgroup_id != 0 && cgroup_path) {
+    // A process of a shim-bpf run: name its entrypoint from the cgroup path.
+    if (std::string ep = EntrypointFromCgroupPath(cgroup_path(event.cgroup_id)); !ep.empty()) {
+      named = event;
+      named.entrypoint = std::move(ep);
+      e = &named;
+    }
+  }
   if (paused_) {
-    held_.push_back(event);
+    held_.push_back(*e);
     return;
   }
-  tree_.Apply(event);
+  tree_.Apply(*e);
 }
 
 void Store::Advance() {

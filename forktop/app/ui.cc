@@ -187,7 +187,7 @@ Element SearchBar(const SearchProps& p) {
 }
 
 // A timerfd ticking every second: uptimes and tombstones move even when no events arrive.
-tui::Cleanup StartTicker(tui::FdWatcher* watcher, std::function<void()> tick) {
+tui::Cleanup StartTicker(tui::FdWatcher* watcher, const std::function<void()>& tick) {
   const int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
   if (fd < 0) return nullptr;
   itimerspec spec = {};
@@ -230,16 +230,32 @@ std::vector<std::string> HelpLines() {
 
 Element ForktopApp(const AppProps& props) {
   Store* store = props.store;
-  auto [tick, set_tick] = tui::use_state<uint64_t>(0);
-  auto [selected, set_selected] = tui::use_state<int32_t>(-1);
-  auto [collapsed, set_collapsed] = tui::use_state(std::set<int32_t>{});
-  auto [sort, set_sort] = tui::use_state(SortKey::kPid);
-  auto [filter, set_filter] = tui::use_state(std::string());
-  auto [draft, set_draft] = tui::use_state(std::string());
-  auto [searching, set_searching] = tui::use_state(false);
-  auto [help, set_help] = tui::use_state(false);
+  // Plain variables rather than structured bindings: lambdas below capture them (clang 14, which
+  // clang-tidy uses, cannot capture structured bindings).
+  auto tick_state = tui::use_state<uint64_t>(0);
+  auto selected_state = tui::use_state<int32_t>(-1);
+  auto collapsed_state = tui::use_state(std::set<int32_t>{});
+  auto sort_state = tui::use_state(SortKey::kPid);
+  auto filter_state = tui::use_state(std::string());
+  auto draft_state = tui::use_state(std::string());
+  auto searching_state = tui::use_state(false);
+  auto help_state = tui::use_state(false);
   auto last_index = tui::use_ref<int>(0);
-  (void)tick;
+  const auto set_tick = tick_state.second;
+  const int32_t selected = selected_state.first;
+  const auto set_selected = selected_state.second;
+  const std::set<int32_t>& collapsed = collapsed_state.first;
+  const auto set_collapsed = collapsed_state.second;
+  const SortKey sort = sort_state.first;
+  const auto set_sort = sort_state.second;
+  const std::string filter = filter_state.first;
+  const auto set_filter = filter_state.second;
+  const std::string draft = draft_state.first;
+  const auto set_draft = draft_state.second;
+  const bool searching = searching_state.first;
+  const auto set_searching = searching_state.second;
+  const bool help = help_state.first;
+  const auto set_help = help_state.second;
 
   // Subscribe to the event source and a one-second clock while mounted.
   tui::use_effect(
@@ -385,7 +401,7 @@ Element ForktopApp(const AppProps& props) {
     std::string scope = store->scope;
     const size_t slash = scope.rfind('/');
     if (slash != std::string::npos) scope = scope.substr(slash + 1);
-    head[1].text = " " + tui::Truncate(scope, 16) + "  ";
+    head[1].text = " " + tui::Truncate(scope, 24) + "  ";
     head.pop_back();
   }
   if (!filter.empty()) head.push_back({"  filter \"" + filter + "\"", kHeader.Fg(tui::kYellow)});

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "common/errno_status.h"
 #include "common/status_macros.h"
@@ -105,14 +106,25 @@ absl::Status EventLoop::Run(Runtime& runtime, TtyTerminal& terminal) {
         {terminal.in_fd(), POLLIN, 0}, {signal_fd_.get(), POLLIN, 0}, {timer_fd_.get(), POLLIN, 0}};
     const std::vector<Watched> watched = watched_;  // callbacks may change the list
     for (const Watched& w : watched) fds.push_back({w.fd, POLLIN, 0});
-    const int n = ::poll(fds.data(), fds.size(), parser_.has_pending() ? kEscapeTimeoutMs : -1);
+    // A lone ESC may be the start of a sequence: it becomes the Escape key once no more bytes
+    // came for kEscapeTimeoutMs. Other fds (a live event source, the frame clock) keep waking
+    // the loop, so the deadline is kept here rather than relying on poll timing out.
+    int timeout_ms = -1;
+    if (parser_.has_pending()) {
+      const auto waited = std::chrono::steady_clock::now() - escape_pending_since_;
+      timeout_ms = std::max<int>(
+          0, kEscapeTimeoutMs -
+                 static_cast<int>(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()));
+    }
+    const int n = ::poll(fds.data(), fds.size(), timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus("poll", errno);
     }
-    if (n == 0) {
+    if (parser_.has_pending() && (n == 0 || timeout_ms == 0)) {
       dispatch(parser_.Flush());
-      continue;
+      if (n == 0) continue;
     }
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo info;
@@ -132,7 +144,11 @@ absl::Status EventLoop::Run(Runtime& runtime, TtyTerminal& terminal) {
       if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
         runtime.RequestQuit();  // the terminal went away
       } else if (got > 0) {
+        const bool was_pending = parser_.has_pending();
         dispatch(parser_.Feed(std::string_view(buf, static_cast<size_t>(got))));
+        if (parser_.has_pending() && !was_pending) {
+          escape_pending_since_ = std::chrono::steady_clock::now();
+        }
       }
     }
     for (size_t i = 0; i < watched.size(); ++i) {

@@ -65,6 +65,7 @@ class EventLoop : public FdWatcher {
   int frames_ = 0;
   int quit_signal_ = 0;
   KeyParser parser_;
+  std::chrono::steady_clock::time_point escape_pending_since_;  // when a lone ESC arrived
   DiffRenderer renderer_;
 };
 

@@ -70,7 +70,9 @@ std::string DiffRenderer::Render(const Screen& next) {
   for (int y = 0; y < next.height(); ++y) {
     for (int x = 0; x < next.width(); ++x) {
       const Cell& cell = next.at(x, y);
-      if (cell == front_.at(x, y)) continue;
+      Cell& shown = front_.cell(x, y);
+      if (cell == shown) continue;
+      shown = cell;  // only changed cells are copied: a one-cell frame costs one compare pass
       if (cell.glyph.empty()) continue;  // a wide tail: written together with its head
       MoveTo(out, x, y);
       SetStyle(out, cell.style);
@@ -81,7 +83,6 @@ std::string DiffRenderer::Render(const Screen& next) {
       if (cur_x_ >= next.width()) cur_x_ = -1;  // pending wrap: position unknown
     }
   }
-  front_ = next;
   if (out.empty()) return out;
   if (sync_) out = "\x1b[?2026h" + out + "\x1b[?2026l";
   stats_.bytes = out.size();

@@ -84,8 +84,15 @@ Element Runtime::Resolve(Element e, Instance* owner, const std::string& path) {
   }
   for (size_t i = 0; i < e.children.size(); ++i) {
     Element& child = e.children[i];
-    const std::string segment = child.key.empty() ? std::to_string(i) : "k:" + child.key;
-    child = Resolve(std::move(child), owner, path + "/" + segment);
+    std::string child_path = path;
+    child_path += '/';
+    if (child.key.empty()) {
+      child_path += std::to_string(i);
+    } else {
+      child_path += "k:";
+      child_path += child.key;
+    }
+    child = Resolve(std::move(child), owner, child_path);
   }
   return e;
 }

@@ -111,6 +111,7 @@ std::string Screen::Line(int y) const {
 
 std::vector<std::string> Screen::Lines() const {
   std::vector<std::string> lines;
+  lines.reserve(static_cast<size_t>(height_));
   for (int y = 0; y < height_; ++y) lines.push_back(Line(y));
   return lines;
 }

@@ -60,6 +60,8 @@ class Screen {
   int width() const { return width_; }
   int height() const { return height_; }
   const Cell& at(int x, int y) const { return cells_[y * width_ + x]; }
+  // Raw cell access (the renderer updates its copy of the terminal cell by cell).
+  Cell& cell(int x, int y) { return cells_[y * width_ + x]; }
 
   // Fills `area` (clipped to the screen) with blanks of `style`.
   void Fill(Rect area, const Style& style);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void print_usage(const char* binary, const struct shim_entrypoint* entrypoints,
+static void print_usage(const char *binary, const struct shim_entrypoint *entrypoints,
                         size_t count) {
   fprintf(stderr, "usage: %s ENTRYPOINT ARGS...\nentrypoints:\n", binary);
   for (size_t i = 0; i < count; ++i) {
@@ -20,8 +21,34 @@ static void print_usage(const char* binary, const struct shim_entrypoint* entryp
   }
 }
 
-int shim_dispatch(int argc, char** argv, const struct shim_entrypoint* entrypoints, size_t count) {
-  const char* binary = argc > 0 ? argv[0] : "app";
+/* An entrypoint is the init (pid 1) of its void's pid namespace, and the kernel does not apply a
+ * signal's default action to an init: without a handler, the supervisor's SIGTERM on shutdown is
+ * ignored and the void is killed at the end of the grace period. Handlers restore the ordinary
+ * behaviour; shim_serve_listener() turns them into a clean return instead. */
+static volatile sig_atomic_t stop_requested = 0;
+static volatile sig_atomic_t serving = 0;
+
+static void on_stop_signal(int signal) {
+  if (serving) {
+    stop_requested = 1;
+  } else {
+    _exit(128 + signal);
+  }
+}
+
+static void install_stop_handlers(void) {
+  struct sigaction action;
+  memset(&action, 0, sizeof(action));
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0; /* no SA_RESTART: a blocked accept() returns EINTR */
+  sigaction(SIGTERM, &action, NULL);
+  sigaction(SIGINT, &action, NULL);
+}
+
+int shim_dispatch(int argc, char **argv, const struct shim_entrypoint *entrypoints, size_t count) {
+  const char *binary = argc > 0 ? argv[0] : "app";
+  install_stop_handlers();
   if (argc < 2) {
     fprintf(stderr, "%s: no entrypoint given\n", binary);
     print_usage(binary, entrypoints, count);
@@ -35,12 +62,12 @@ int shim_dispatch(int argc, char** argv, const struct shim_entrypoint* entrypoin
   return 2;
 }
 
-int shim_parse_fd(const char* word) {
+int shim_parse_fd(const char *word) {
   if (word == NULL || *word == '\0') {
     errno = EINVAL;
     return -1;
   }
-  char* end = NULL;
+  char *end = NULL;
   errno = 0;
   long value = strtol(word, &end, 10);
   if (errno != 0 || *end != '\0' || value < 0 || value > INT_MAX) {
@@ -51,7 +78,7 @@ int shim_parse_fd(const char* word) {
   return (int)value;
 }
 
-int shim_send_message(int pipe_tx_fd, const void* data, size_t length) {
+int shim_send_message(int pipe_tx_fd, const void *data, size_t length) {
   if (length > SHIM_MAX_MESSAGE_BYTES) {
     errno = EMSGSIZE;
     return -1;
@@ -63,7 +90,7 @@ int shim_send_message(int pipe_tx_fd, const void* data, size_t length) {
   return n < 0 ? -1 : 0;
 }
 
-int shim_send_fds(int file_socket_tx_fd, const int* fds, size_t count) {
+int shim_send_fds(int file_socket_tx_fd, const int *fds, size_t count) {
   if (count == 0 || count > SHIM_MAX_FDS_PER_BATCH) {
     errno = EINVAL;
     return -1;
@@ -80,7 +107,7 @@ int shim_send_fds(int file_socket_tx_fd, const int* fds, size_t count) {
   msg.msg_iovlen = 1;
   msg.msg_control = control.buf;
   msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int) * count);
@@ -109,10 +136,19 @@ static int transient_accept_error(int err) {
 }
 
 int shim_serve_listener(int listen_fd, int file_socket_tx_fd) {
+  serving = 1;
   for (;;) {
+    if (stop_requested) {
+      serving = 0;
+      return 0;
+    }
     int connection = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (connection < 0) {
-      if (!transient_accept_error(errno)) return -1;
+      if (errno == EINTR && stop_requested) continue;
+      if (!transient_accept_error(errno)) {
+        serving = 0;
+        return -1;
+      }
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         /* Out of a resource: back off briefly instead of spinning. */
         struct timespec pause = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
@@ -132,6 +168,7 @@ int shim_serve_listener(int listen_fd, int file_socket_tx_fd) {
         nanosleep(&pause, NULL);
         continue;
       }
+      serving = 0;
       errno = saved;
       return -1;
     }

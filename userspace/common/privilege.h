@@ -1,6 +1,9 @@
 // What the running process may do, asked of the kernel rather than guessed from the uid.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 
 namespace shim {
@@ -9,5 +12,13 @@ namespace shim {
 // CAP_SYS_ADMIN alone on kernels that predate CAP_BPF); otherwise a PermissionDenied naming what
 // is missing.
 absl::Status CheckSupervisorPrivileges();
+
+// Keeps only `keep` (CAP_* numbers) in the effective and permitted sets, empties the inheritable
+// and ambient sets, and drops every other capability from the bounding set, so no later exec of
+// this process could regain them either. Irreversible.
+absl::Status KeepOnlyCapabilities(const std::vector<int>& keep);
+
+// "CAP_SYS_ADMIN" for CAP_SYS_ADMIN, "CAP_41" for numbers this build does not know.
+std::string CapabilityName(int cap);
 
 }  // namespace shim

@@ -78,6 +78,7 @@ std::string DenialToJson(const Denial& d) {
   }
   j["entrypoint"] = d.entrypoint;
   j["cgroup_id"] = d.cgroup_id;
+  j["task_cgroup_id"] = d.task_cgroup_id;
   j["pid"] = d.pid;
   j["comm"] = d.comm;
   j["direction"] = DirectionName(d.direction);

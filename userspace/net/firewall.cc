@@ -343,6 +343,7 @@ Denial Firewall::Decode(const void* data) const {
   Denial d;
   d.verdict = e.verdict == NET_VERDICT_AUDITED ? Verdict::kAudited : Verdict::kDenied;
   d.cgroup_id = e.cgroup_id;
+  d.task_cgroup_id = e.task_cgroup_id;
   if (auto it = names_.find(e.cgroup_id); it != names_.end()) d.entrypoint = it->second;
   d.pid = e.tgid;
   d.comm.assign(e.comm, strnlen(e.comm, sizeof(e.comm)));

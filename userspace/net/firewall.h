@@ -1,5 +1,6 @@
-// Loads bpf/net_policy.bpf.c once per run, attaches its programs to the run's cgroup v2
-// directory and installs each entrypoint's compiled policy. See docs/network.md.
+// Loads bpf/net_policy.bpf.c (IP) and bpf/net_unix.bpf.c (abstract unix sockets) once per run,
+// attaches their programs to the run's cgroup v2 directory and installs each entrypoint's compiled
+// policy. See docs/network.md. A Firewall is used from one thread (the supervisor's loop).
 //
 // Cgroup layout expected (design.md section 4):
 //   <run cgroup>/<entrypoint>/<instance...>
@@ -47,16 +48,19 @@ enum class Verdict { kDenied, kAudited, kDropped };
 
 struct Denial {
   Verdict verdict = Verdict::kDenied;
-  uint64_t dropped = 0;    // kDropped only: reports lost to the rate limit since last time
-  std::string entrypoint;  // name given to AddEntrypoint; "" for an unknown cgroup
-  uint64_t cgroup_id = 0;  // the entrypoint cgroup's id (0: the task is not under one)
-  uint32_t pid = 0;        // thread-group id; 0 for inbound packets (no task context)
+  uint64_t dropped = 0;         // kDropped only: reports lost to the rate limit since last time
+  std::string entrypoint;       // name given to AddEntrypoint; "" for an unknown cgroup
+  uint64_t cgroup_id = 0;       // the entrypoint cgroup's id (0: the task is not under one)
+  uint64_t task_cgroup_id = 0;  // the task's own cgroup (which instance); 0 for inbound packets
+  uint32_t pid = 0;             // thread-group id; 0 for inbound packets (no task context)
   std::string comm;
   Direction direction = Direction::kOutbound;
-  std::string hook;           // connect4/6, sendmsg4/6, bind4/6, sock_create, listen, udp_recv
+  std::string hook;           // connect4/6, sendmsg4/6, bind4/6, sock_create, listen, udp_recv,
+                              // connect_unix, sendmsg_unix
   int family = 0;             // AF_INET / AF_INET6 (IPv4-mapped IPv6 reported as AF_INET),
                               // or the socket's family for sock_create
-  std::string address;        // "10.0.0.1", "2001:db8::1"; "" when none
+  std::string address;        // "10.0.0.1", "2001:db8::1", "@abstract-name" (first 16 bytes);
+                              // "" when none
   uint16_t port = 0;          // host order
   int protocol = 0;           // IPPROTO_TCP / IPPROTO_UDP / other, as the socket has it
   int sock_type = 0;          // SOCK_STREAM / SOCK_DGRAM / SOCK_RAW ...
@@ -67,8 +71,8 @@ class Firewall {
  public:
   // Loads the programs and attaches them (bpf_link, multi-attach like BPF_F_ALLOW_MULTI) to
   // `run_cgroup_fd`, an O_DIRECTORY fd of the run's own cgroup v2 directory: never the root
-  // cgroup or the caller's own (both refused). Links are closed with the Firewall, so a dying
-  // supervisor detaches everything too.
+  // cgroup, the caller's own or one of its ancestors (all refused). Links are closed with the
+  // Firewall, so a dying supervisor detaches everything too.
   static absl::StatusOr<std::unique_ptr<Firewall>> Attach(int run_cgroup_fd,
                                                           const FirewallOptions& options);
 
@@ -117,9 +121,10 @@ class Firewall {
 };
 
 // One JSON object (no newline) for --events:
-// {"event":"denial","verdict":"denied","entrypoint":"db_client","pid":12,"comm":"app",
-//  "direction":"outbound","hook":"connect4","family":"ipv4","address":"10.0.0.9","port":5432,
-//  "protocol":"tcp","cgroup_id":1234,"timestamp_ns":...}
+// {"event":"denial","verdict":"denied","entrypoint":"db_client","cgroup_id":1234,
+//  "task_cgroup_id":1240,"pid":12,"comm":"app","direction":"outbound","hook":"connect4",
+//  "family":"ipv4","address":"10.0.0.9","port":5432,"protocol":"tcp","sock_type":1,
+//  "timestamp_ns":...}
 // and {"event":"denial","verdict":"dropped","dropped":17} for rate-limit losses.
 std::string DenialToJson(const Denial& denial);
 

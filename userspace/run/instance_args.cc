@@ -5,19 +5,13 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "common/overloaded.h"
 #include "common/errno_status.h"
 #include "common/status_macros.h"
 #include "trigger/channel.h"
 
 namespace shim::run {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 constexpr int kFirstGrantedFd = 3;
 

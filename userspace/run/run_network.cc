@@ -13,6 +13,7 @@
 #include "cgroup/cgroup2.h"
 #include "common/errno_status.h"
 #include "common/status_macros.h"
+#include "run/sockaddr.h"
 #include "net/policy.h"
 #include "net/socket_in_cgroup.h"
 
@@ -96,20 +97,7 @@ absl::StatusOr<UniqueFd> RunNetwork::MakeListener(const spec::Entrypoint& entryp
   UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd) return ErrnoStatus(absl::StrCat(arg.pointer, ": open ", dir), errno);
   sockaddr_storage storage{};
-  socklen_t length = 0;
-  if (address.ipv6) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(address.port);
-    std::memcpy(&in6->sin6_addr, address.address.data(), 16);
-    length = sizeof(*in6);
-  } else {
-    auto* in4 = reinterpret_cast<sockaddr_in*>(&storage);
-    in4->sin_family = AF_INET;
-    in4->sin_port = htons(address.port);
-    std::memcpy(&in4->sin_addr, address.address.data(), 4);
-    length = sizeof(*in4);
-  }
+  const socklen_t length = ToSockaddr(address, storage);
   absl::StatusOr<UniqueFd> fd = net::BindSocketInCgroup(
       dir_fd.get(), SOCK_STREAM, reinterpret_cast<sockaddr*>(&storage), length, SOMAXCONN);
   if (!fd.ok()) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/errno_status.h"
 #include "common/status_macros.h"
+#include "run/sockaddr.h"
 
 namespace shim::run {
 
@@ -22,20 +23,7 @@ absl::StatusOr<UniqueFd> RunResources::BindListenerHere(const spec::SocketAddres
     return ErrnoStatus(absl::StrCat(pointer, ": SO_REUSEADDR"), errno);
   }
   sockaddr_storage storage{};
-  socklen_t length = 0;
-  if (address.ipv6) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(address.port);
-    std::memcpy(&in6->sin6_addr, address.address.data(), 16);
-    length = sizeof(*in6);
-  } else {
-    auto* in4 = reinterpret_cast<sockaddr_in*>(&storage);
-    in4->sin_family = AF_INET;
-    in4->sin_port = htons(address.port);
-    std::memcpy(&in4->sin_addr, address.address.data(), 4);
-    length = sizeof(*in4);
-  }
+  const socklen_t length = ToSockaddr(address, storage);
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     return ErrnoStatus(absl::StrCat(pointer, ": cannot listen on ", address.text), errno);
   }

@@ -1,5 +1,6 @@
 #include "run/supervisor.h"
 
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -25,6 +26,7 @@
 #include "run/instance_args.h"
 #include "run/run_network.h"
 #include "run/run_resources.h"
+#include "run/run_tracer.h"
 #include "spec/load.h"
 #include "void/void.h"
 
@@ -32,6 +34,21 @@ namespace shim::run {
 namespace {
 
 constexpr int kExitCannotStart = 2;
+
+// What the supervisor still needs once a run is prepared (BPF programs loaded and attached,
+// listeners bound, the empty network namespace made), and why. Everything else is dropped for
+// good, bounding set included (docs/security.md).
+struct KeptCapability {
+  int cap;
+  const char* why;
+};
+constexpr KeptCapability kKeptCapabilities[] = {
+    {CAP_SYS_ADMIN, "enter the shared empty network namespace for each new void (setns)"},
+    {CAP_SYS_CHROOT, "join the entrypoint's prepared mount namespace template (setns)"},
+    {CAP_SETUID, "map the void's uid to an unprivileged host uid"},
+    {CAP_SETGID, "map the void's gid to an unprivileged host gid"},
+    {CAP_KILL, "signal voids, which run as another uid, on shutdown and timeouts"},
+};
 
 struct EntrypointState {
   const spec::Entrypoint* spec = nullptr;
@@ -65,7 +82,12 @@ class Supervisor {
   // Everything that can fail before the first void starts; nothing is left behind on failure.
   absl::Status Prepare() {
     ASSIGN_OR_RETURN(events_, EventLog::Open(options_.events_path));
-    ASSIGN_OR_RETURN(cgroups_, cgroup::RunCgroups::Create());
+    cgroup::RunCgroupsOptions cgroup_options;
+    // On hybrid hosts, joining a v1 memory hierarchy costs the new void an RCU grace period
+    // (measured: up to 18 ms): only instances with a memory limit pay it, so peak memory is
+    // reported for those (and for every instance where memory is a v2 controller).
+    cgroup_options.track_memory = false;
+    ASSIGN_OR_RETURN(cgroups_, cgroup::RunCgroups::Create(cgroup_options));
     for (const spec::Entrypoint& entrypoint : spec_.entrypoints) {
       if (absl::Status s = cgroups_->CheckEnforceable(entrypoint.limits); !s.ok()) {
         return absl::FailedPreconditionError(
@@ -77,6 +99,9 @@ class Supervisor {
     }
     ASSIGN_OR_RETURN(network_, RunNetwork::Create(spec_, *cgroups_, options_.audit,
                                                   options_.allow_degraded));
+    if (options_.trace) {
+      ASSIGN_OR_RETURN(tracer_, RunTracer::Start(cgroups_->v2_id()));
+    }
     ASSIGN_OR_RETURN(resources_,
                      RunResources::Create(spec_, [this](const spec::Entrypoint& entrypoint,
                                                         const spec::Arg& arg,
@@ -88,6 +113,12 @@ class Supervisor {
     for (const spec::Entrypoint& entrypoint : spec_.entrypoints) {
       auto state = std::make_unique<EntrypointState>();
       state->spec = &entrypoint;
+      // A triggered entrypoint's mount template is built now, while the supervisor still holds
+      // the privileges it takes (they are dropped before the first spawn); a Startup entrypoint
+      // starts once and needs no template.
+      const bool startup = std::holds_alternative<spec::TriggerStartup>(entrypoint.trigger.kind);
+      void_options.mount_template = !startup;
+      void_options.mount_template_after = 0;
       auto prepared = sandbox::PreparedVoid::Prepare(entrypoint, void_options);
       if (!prepared.ok()) {
         return absl::Status(prepared.status().code(),
@@ -157,6 +188,7 @@ class Supervisor {
     Loop();
     KillEverything();
     network_->Drain(*events_, options_.quiet);
+    if (tracer_) tracer_->Drain(*events_);
     nlohmann::ordered_json end;
     end["event"] = "run_end";
     end["exit_code"] = exit_status_.value_or(0);
@@ -183,6 +215,7 @@ class Supervisor {
     signal_fd_ = UniqueFd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd_) return ErrnoStatus("signalfd", errno);
     RETURN_IF_ERROR(Watch(network_->denial_fd()));
+    if (tracer_) RETURN_IF_ERROR(Watch(tracer_->fd()));
     return Watch(signal_fd_.get());
   }
 
@@ -232,6 +265,7 @@ class Supervisor {
     live->name = name;
     live->pid = spawned->pid;
     live->pidfd = std::move(spawned->pidfd);
+    if (tracer_) tracer_->NoteInstance(cgroup.v2_id(), entrypoint.name);
     live->cgroup = std::move(cgroup);
     live->started = absl::Now();
     if (entrypoint.limits.timeout) live->deadline = live->started + *entrypoint.limits.timeout;
@@ -378,8 +412,10 @@ class Supervisor {
         next = live->deadline;
       }
     }
-    // Denial reports are also drained on a clock, so rate-limit drops surface while quiet.
+    // Denial reports are also drained on a clock, so rate-limit drops surface while quiet; the
+    // tracer's ring buffer never wakes us up (that keeps tracing cheap): drain it every 10 ms.
     if (!next || *next > next_denial_drain_) next = next_denial_drain_;
+    if (tracer_ && *next > next_trace_drain_) next = next_trace_drain_;
     const absl::Duration left = *next - absl::Now();
     if (left <= absl::ZeroDuration()) return 0;
     return static_cast<int>(absl::ToInt64Milliseconds(left + absl::Milliseconds(1)));
@@ -387,6 +423,10 @@ class Supervisor {
 
   void EnforceDeadlines() {
     const absl::Time now = absl::Now();
+    if (tracer_ && now >= next_trace_drain_) {
+      tracer_->Drain(*events_);
+      next_trace_drain_ = now + absl::Milliseconds(10);
+    }
     if (now >= next_denial_drain_) {
       network_->Drain(*events_, options_.quiet);
       next_denial_drain_ = now + absl::Seconds(1);
@@ -421,6 +461,8 @@ class Supervisor {
           HandleSignals();
         } else if (fd == network_->denial_fd()) {
           network_->Drain(*events_, options_.quiet);
+        } else if (tracer_ && fd == tracer_->fd()) {
+          tracer_->Drain(*events_);
         } else if (instances_.count(fd) != 0) {
           Reap(fd);
         } else {
@@ -450,6 +492,7 @@ class Supervisor {
   std::unique_ptr<EventLog> events_;
   std::optional<cgroup::RunCgroups> cgroups_;
   std::unique_ptr<RunNetwork> network_;
+  std::unique_ptr<RunTracer> tracer_;
   std::optional<RunResources> resources_;
   std::vector<std::unique_ptr<EntrypointState>> entrypoints_;
   std::map<int, std::unique_ptr<LiveInstance>> instances_;  // keyed by pidfd
@@ -460,6 +503,7 @@ class Supervisor {
   bool stopping_ = false;
   absl::Time shutdown_deadline_;
   absl::Time next_denial_drain_ = absl::Now() + absl::Seconds(1);
+  absl::Time next_trace_drain_ = absl::Now();
   std::optional<int> exit_status_;
 };
 
@@ -486,7 +530,22 @@ int RunSpec(const RunOptions& options) {
     std::fprintf(stderr, "shim-bpf: run: %s\n", std::string(s.message()).c_str());
     return kExitCannotStart;
   }
+  std::vector<int> keep;
+  std::string kept_names;
+  for (const KeptCapability& kept : kKeptCapabilities) {
+    keep.push_back(kept.cap);
+    absl::StrAppend(&kept_names, kept_names.empty() ? "" : " ", CapabilityName(kept.cap));
+  }
+  if (absl::Status s = KeepOnlyCapabilities(keep); !s.ok()) {
+    std::fprintf(stderr, "shim-bpf: run: dropping capabilities: %s\n",
+                 std::string(s.message()).c_str());
+    return kExitCannotStart;
+  }
   supervisor.ReportStart();
+  if (!options.quiet) {
+    std::fprintf(stderr, "shim-bpf:   privileges: kept %s; every other capability dropped\n",
+                 kept_names.c_str());
+  }
   supervisor.ReportDegraded();
   const int status = supervisor.Serve();
   if (options.audit) supervisor.PrintAuditSummary();

@@ -21,6 +21,7 @@ struct RunOptions {
   bool quiet = false;                       // no start-up report or live denials on stderr
   bool audit = false;           // `shim-bpf audit`: every entrypoint's network in audit mode
   bool allow_degraded = false;  // run even if a network hook cannot attach (said loudly)
+  bool trace = false;           // --trace: the run's process tree (eBPF) into --events
 };
 
 // Exit status of the run, documented in the README:

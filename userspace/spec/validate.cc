@@ -7,18 +7,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/overloaded.h"
 #include "absl/strings/str_split.h"
 #include "spec/suggest.h"
 
 namespace shim::spec {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 struct Endpoint {
   std::string entrypoint;

@@ -420,7 +420,7 @@ void RunChild(const ChildContext& c) {
       Report(copy, r);
     }
   };
-  const bool per_instance_mounts = !c.plan->template_mntns.valid();
+  const bool per_instance_mounts = c.template_fd < 0;  // decided by the parent before clone
   run(ResetSignals());
   run(WaitForMaps(c));  // a parent that dies meanwhile closes the go pipe: the child exits
   run(JoinV1Cgroups(c));

@@ -29,6 +29,8 @@ struct ChildContext {
   int go_write = -1;      // the parent's end, closed first in the child
   int report_write = -1;  // CLOEXEC: closes on a successful execve
   int report_read = -1;
+  int template_fd =
+      -1;  // >= 0: cloned standing in the template (no mounts to build); set by the parent
   int* source_fds = nullptr;   // scratch, one per plan->mounts entry
   int* scratch_fds = nullptr;  // scratch, 3 + request->fds.size()
 };

@@ -4,10 +4,13 @@
 
 #include <linux/filter.h>
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "common/unique_fd.h"
 #include "void/elf_deps.h"
 #include "void/void.h"
@@ -44,11 +47,18 @@ struct PreparedVoid::Plan {
   std::string hostname;
   std::string domainname;  // empty: left as the new UTS namespace has it ("(none)")
   bool network = false;    // the entrypoint has a network grant: stays in the host netns
-  UniqueFd empty_netns;    // without network: the shared, empty, unconfigurable netns
-  // The void's root, built once: instances copy this mount namespace instead of building one.
+  int empty_netns = -1;    // without network: the process-wide empty netns (never closed)
+  // The void's root, built once: instances use this mount namespace instead of building one.
   // Not with Procfs (the kernel lets a user namespace mount proc only where a full proc is
-  // already visible): those entrypoints build their mounts per instance.
-  UniqueFd template_mntns;
+  // already visible): those entrypoints build their mounts per instance. Built lazily, once
+  // options.mount_template_after instances have been spawned (a Startup entrypoint that runs once
+  // never pays for it); set once under template_mu, then only read.
+  bool template_wanted = false;
+  mutable std::mutex template_mu;
+  mutable UniqueFd template_mntns;
+  mutable absl::Status template_error;
+  mutable std::atomic<int> template_fd{-1};
+  mutable std::atomic<uint64_t> spawns{0};
   UniqueFd supervisor_pidfd;  // to notice a supervisor that died before PDEATHSIG was set
   std::vector<sock_filter> seccomp;
   int landlock_abi = 0;

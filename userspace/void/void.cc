@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -55,6 +56,19 @@ absl::StatusOr<UniqueFd> CreateEmptyNetns() {
   }
   if (!empty) return ErrnoStatus("open the empty network namespace", saved);
   return empty;
+}
+
+// One empty network namespace for the whole process (every entrypoint of every run without a
+// network grant): creating one costs ~0.5 ms, sharing it costs nothing (abstract unix sockets,
+// the only thing it could share, are out of reach through Landlock's scope).
+absl::StatusOr<int> SharedEmptyNetns() {
+  static std::mutex mu;
+  static int fd = -1;
+  std::lock_guard<std::mutex> lock(mu);
+  if (fd >= 0) return fd;
+  ASSIGN_OR_RETURN(UniqueFd netns, CreateEmptyNetns());
+  fd = netns.release();
+  return fd;
 }
 
 absl::Status AddMount(PreparedVoid::Plan& plan, std::string host_path, const std::string& void_path,
@@ -206,6 +220,22 @@ absl::StatusOr<UniqueFd> BuildTemplateMountNamespace(const PreparedVoid::Plan& p
   return mntns;
 }
 
+// The template mount namespace's fd, built on first need; a failure is remembered and returned
+// to every later spawn (the entrypoint is broken, not slow).
+absl::StatusOr<int> EnsureTemplate(const PreparedVoid::Plan& plan) {
+  std::lock_guard<std::mutex> lock(plan.template_mu);
+  if (plan.template_mntns) return plan.template_mntns.get();
+  if (!plan.template_error.ok()) return plan.template_error;
+  absl::StatusOr<UniqueFd> mntns = BuildTemplateMountNamespace(plan);
+  if (!mntns.ok()) {
+    plan.template_error = mntns.status();
+    return plan.template_error;
+  }
+  plan.template_mntns = std::move(*mntns);
+  plan.template_fd.store(plan.template_mntns.get(), std::memory_order_release);
+  return plan.template_mntns.get();
+}
+
 // Spawn switches the calling thread into the template mount namespace around clone3, which
 // needs a thread that does not share its filesystem context (cwd, root, umask) with others.
 absl::Status PrivateFsContextForThisThread() {
@@ -317,9 +347,9 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   // Network.
   plan->network = entrypoint.network.has_value();
   if (!plan->network) {
-    absl::StatusOr<UniqueFd> netns = CreateEmptyNetns();
+    absl::StatusOr<int> netns = SharedEmptyNetns();
     if (!netns.ok()) return with_prefix(netns.status());
-    plan->empty_netns = std::move(*netns);
+    plan->empty_netns = *netns;
   }
 
   // Landlock.
@@ -348,10 +378,10 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
     if (!plan->supervisor_pidfd) return with_prefix(ErrnoStatus("pidfd_open(supervisor)"));
     fcntl(plan->supervisor_pidfd.get(), F_SETFD, FD_CLOEXEC);
   }
-  if (!plan->procfs && options.mount_template) {
-    absl::StatusOr<UniqueFd> mntns = BuildTemplateMountNamespace(*plan);
-    if (!mntns.ok()) return with_prefix(mntns.status());
-    plan->template_mntns = std::move(*mntns);
+  plan->template_wanted = !plan->procfs && options.mount_template;
+  if (plan->template_wanted && options.mount_template_after == 0) {
+    absl::StatusOr<int> fd = EnsureTemplate(*plan);
+    if (!fd.ok()) return with_prefix(fd.status());
   }
   return std::unique_ptr<PreparedVoid>(new PreparedVoid(std::move(plan)));
 }
@@ -395,10 +425,27 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   context.source_fds = source_fds.data();
   context.scratch_fds = scratch_fds.data();
 
-  // With a template, this thread stands in the void's mount namespace for the clone: the child's
-  // new namespace is a copy of it (locked, read-only) rather than of the host's.
+  // Whether this instance uses the template is decided here, once, and handed to the child: the
+  // template may appear meanwhile (another thread), but this child must agree with its parent.
+  int template_fd = -1;
+  if (plan.template_wanted) {
+    template_fd = plan.template_fd.load(std::memory_order_acquire);
+    const uint64_t spawned_before = plan.spawns.fetch_add(1, std::memory_order_relaxed);
+    if (template_fd < 0 && spawned_before >= plan.options.mount_template_after) {
+      absl::StatusOr<int> fd = EnsureTemplate(plan);
+      if (!fd.ok()) {
+        return absl::Status(fd.status().code(),
+                            absl::StrCat("void template: ", fd.status().message()));
+      }
+      template_fd = *fd;
+    }
+  }
+  context.template_fd = template_fd;
+
+  // With a template, this thread stands in the void's mount namespace for the clone: the child
+  // shares it (or gets a copy: locked, read-only) rather than the host's.
   UniqueFd original_mntns, original_cwd;
-  if (plan.template_mntns) {
+  if (template_fd >= 0) {
     RETURN_IF_ERROR(PrivateFsContextForThisThread());
     original_cwd.reset(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!original_cwd) return ErrnoStatus("void step 'open_cwd' failed");
@@ -409,19 +456,24 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   if (!plan.network) {
     original_netns.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
     if (!original_netns) return ErrnoStatus("void step 'open_netns' failed");
-    if (setns(plan.empty_netns.get(), CLONE_NEWNET) != 0) {
+    if (setns(plan.empty_netns, CLONE_NEWNET) != 0) {
       return ErrnoStatus("void step 'setns_empty_netns' failed");
     }
   }
-  if (original_mntns && setns(plan.template_mntns.get(), CLONE_NEWNS) != 0) {
+  if (original_mntns && setns(template_fd, CLONE_NEWNS) != 0) {
     int err = errno;
     if (original_netns && setns(original_netns.get(), CLONE_NEWNET) != 0) abort();
     return ErrnoStatus("void step 'setns_template' failed", err);
   }
   int pidfd = -1;
   struct clone_args args = {};
-  args.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
-               CLONE_NEWCGROUP | CLONE_PIDFD;
+  args.flags =
+      CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD;
+  // With a template, instances share its mount namespace instead of copying it: it is read-only,
+  // identical for every instance, and owned by the supervisor's user namespace, where a void has
+  // no capability (so not even a locked copy's limited mount rights exist). Sharing spares each
+  // instance the copy and, above all, the teardown (an RCU grace period) when it exits.
+  if (template_fd < 0 || !plan.options.share_template_mounts) args.flags |= CLONE_NEWNS;
   if (request.cgroup_fd >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(request.cgroup_fd);
@@ -430,6 +482,9 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   args.exit_signal = SIGCHLD;
   // Sharing memory until execve spares copying the supervisor's page tables (the biggest part of
   // a fork). Not with debug_stop: a stopped child would still be using the stack freed below.
+  // The child only reads what this frame prepared and writes its own stack and the scratch
+  // arrays; it shares this thread's TLS, so its errno writes can race with ours (an error
+  // message could then name the wrong errno, nothing else is affected).
   ChildStack stack;
   if (kCanShareMemory && plan.options.share_memory_until_exec && !request.debug_stop) {
     RETURN_IF_ERROR(stack.Allocate());

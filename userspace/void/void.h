@@ -36,11 +36,18 @@ struct VoidOptions {
   // suspending the caller), sparing the page-table copy of a fork. x86_64 only; ignored with
   // debug_stop. Off: plain fork semantics.
   bool share_memory_until_exec = true;
-  // Build the void's root once, in a template mount namespace that every instance copies, instead
-  // of once per instance. Grants are then resolved at Prepare. Ignored with Procfs. Spawn then
-  // gives its calling thread a private filesystem context (unshare(CLONE_FS)): its cwd and umask
-  // stop following chdir/umask calls made by other threads.
+  // Build the void's root once, in a template mount namespace that instances use, instead of
+  // once per instance; built when `mount_template_after` instances have been spawned (0: at
+  // Prepare), so an entrypoint started once never pays for it (~2-10 ms here). Grants are then
+  // resolved when it is built. Ignored with Procfs. A thread that spawns from the template gets a
+  // private filesystem context (unshare(CLONE_FS)): its cwd and umask stop following
+  // chdir/umask calls made by other threads.
   bool mount_template = true;
+  unsigned mount_template_after = 1;
+  // With the template: instances share its (read-only, supervisor-owned) mount namespace instead
+  // of each getting a copy. Off: each instance gets a copy (CLONE_NEWNS), locked in its user
+  // namespace.
+  bool share_template_mounts = true;
 };
 
 struct SpawnRequest {
@@ -50,7 +57,7 @@ struct SpawnRequest {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int cgroup_fd = -1;       // O_PATH|O_DIRECTORY fd of a v2 cgroup (CLONE_INTO_CGROUP), or -1
-  bool debug_stop = false;  // SIGSTOP itself just before execve (for --debug)
+  bool debug_stop = false;  // stopped (SIGSTOP, sent by Spawn) just before execve, for --debug
   // cgroup.procs fds (opened O_WRONLY) of v1 hierarchies the void joins before exec; may be empty.
   std::vector<int> extra_v1_cgroup_procs_fds;
 };
@@ -63,11 +70,11 @@ struct Instance {
 class PreparedVoid {
  public:
   // Resolves the binary and its ELF dependencies, checks every grant, compiles the seccomp filter,
-  // creates the shared empty network namespace (without a network grant) and builds the mount
-  // template (without Procfs). Needs the supervisor's privileges (root: CAP_SYS_ADMIN for the
-  // namespaces). Errors name the entrypoint and what is wrong ("binary X: ENOENT", "X is a
-  // script", "library L needed by B not found", "grant /entrypoints/e/environment/2: host path
-  // H: ENOENT", "Landlock is not available").
+  // creates the process-wide empty network namespace on first need (without a network grant) and,
+  // with mount_template_after == 0, the mount template. Needs the supervisor's privileges (root:
+  // CAP_SYS_ADMIN for the namespaces). Errors name the entrypoint and what is wrong ("binary X:
+  // ENOENT", "X is a script", "library L needed by B not found", "grant
+  // /entrypoints/e/environment/2: host path H: ENOENT", "Landlock is not available").
   static absl::StatusOr<std::unique_ptr<PreparedVoid>> Prepare(const spec::Entrypoint& entrypoint,
                                                                const VoidOptions& options = {});
 
@@ -90,7 +97,7 @@ class PreparedVoid {
   PreparedVoid(const PreparedVoid&) = delete;
   PreparedVoid& operator=(const PreparedVoid&) = delete;
 
-  struct Plan;  // defined in void.cc
+  struct Plan;  // defined in void/plan.h
 
  private:
   explicit PreparedVoid(std::unique_ptr<Plan> plan);

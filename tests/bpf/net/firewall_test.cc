@@ -274,6 +274,10 @@ TEST_F(FirewallTest, InstancesDeeperThanTheEntrypointCgroupGetItsPolicy) {
   const uint16_t port = port_;
   EXPECT_EQ(RunIn(nested->path(), [&] { return Connect4("127.0.0.2", port); }), 0);
   EXPECT_EQ(RunIn(nested->path(), [&] { return Connect4("127.0.0.3", port); }), EPERM);
+  std::vector<Denial> ds = Drain();
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].cgroup_id, ep_a_->id());        // judged as the entrypoint
+  EXPECT_EQ(ds[0].task_cgroup_id, nested->id());  // reported with the instance
 }
 
 TEST_F(FirewallTest, CgroupWithoutPolicyGetsNoIpSocketButUnixWorks) {
@@ -345,6 +349,25 @@ TEST_F(FirewallTest, UdpSendtoAndConnectedUdp) {
   EXPECT_EQ(RunIn(ep_a_->path(), [&] { return Connect4("127.0.0.2", port, SOCK_DGRAM); }), 0);
   // A UDP rule grants no TCP.
   EXPECT_EQ(RunIn(ep_a_->path(), [] { return SocketErrno(AF_INET, SOCK_STREAM, 0); }), EPERM);
+  // An AF_INET address given to an IPv6 UDP socket goes through the IPv4 hooks.
+  EXPECT_EQ(RunIn(ep_a_->path(),
+                  [&] {
+                    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                    if (fd < 0) return errno;
+                    sockaddr_in a = V4("127.0.0.3", port);
+                    return sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 1
+                               ? 0
+                               : errno;
+                  }),
+            EPERM);
+  EXPECT_EQ(RunIn(ep_a_->path(),
+                  [&] {
+                    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                    if (fd < 0) return errno;
+                    sockaddr_in a = V4("127.0.0.3", port);
+                    return Errno(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)));
+                  }),
+            EPERM);
   // A mapped address on an IPv6 UDP socket is judged by the IPv4 rules too.
   EXPECT_EQ(RunIn(ep_a_->path(),
                   [&] {
@@ -690,6 +713,7 @@ TEST_F(FirewallTest, AuditModeAllowsAndReports) {
   EXPECT_EQ(d.verdict, Verdict::kAudited);
   EXPECT_EQ(d.entrypoint, "auditor");
   EXPECT_EQ(d.cgroup_id, ep_a_->id());
+  EXPECT_EQ(d.task_cgroup_id, ep_a_->id());  // the child ran in the entrypoint cgroup itself
   EXPECT_EQ(d.pid, static_cast<uint32_t>(pid));
   EXPECT_EQ(d.comm, std::string("net_firewall_te").substr(0, 15));
   EXPECT_EQ(d.direction, Direction::kOutbound);
@@ -891,6 +915,43 @@ TEST_F(FirewallTest, InboundOnlyPolicyListenerServesAndCannotReachOut) {
   EXPECT_EQ(RunIn(ep_b_->path(), [&] { return ReconnectListener(lfd, "127.0.0.3", port); }), EPERM);
   EXPECT_EQ(RunIn(ep_b_->path(), [&] { return Connect4("127.0.0.2", port); }), EPERM);
   EXPECT_EQ(RunIn(ep_b_->path(), [] { return SocketErrno(AF_INET, SOCK_DGRAM, 0); }), EPERM);
+}
+
+TEST_F(FirewallTest, BindSocketInCgroupMakesGrantedUdpSockets) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  UniqueFd probe = Listen("127.0.0.1", 0, SOCK_DGRAM);
+  const uint16_t granted = LocalPort(probe.get());
+  probe.reset();
+  spec::NetworkPolicy p;
+  spec::InboundRule in;
+  in.port = granted;
+  in.protocol = spec::Protocol::kUdp;
+  p.inbound.push_back(in);
+  Install(*ep_a_, "a", p);
+  auto leaf = MakeChild(*ep_a_, "sockets");
+  sockaddr_in addr = V4("127.0.0.1", granted);
+  auto sock = BindSocketInCgroup(leaf->dir_fd(), SOCK_DGRAM, reinterpret_cast<sockaddr*>(&addr),
+                                 sizeof(addr));
+  ASSERT_TRUE(sock.ok()) << sock.status();
+  EXPECT_EQ(LocalPort(sock->get()), granted);
+  // A granted UDP port receives from anyone.
+  SendFrom(udp3_.get(), granted, '3');
+  char c = 0;
+  pollfd pfd{sock->get(), POLLIN, 0};
+  ASSERT_EQ(poll(&pfd, 1, 1000), 1);
+  EXPECT_EQ(recv(sock->get(), &c, 1, 0), 1);
+  EXPECT_EQ(c, '3');
+  // But the entrypoint may not send from it anywhere (no outbound rule).
+  const int fd = sock->get();
+  const uint16_t port = udp_port_;
+  EXPECT_EQ(RunIn(ep_a_->path(),
+                  [&] {
+                    sockaddr_in to = V4("127.0.0.3", port);
+                    return sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 1
+                               ? 0
+                               : errno;
+                  }),
+            EPERM);
 }
 
 // A hook that cannot attach: another program already holds the cgroup's ingress hook without

@@ -57,11 +57,7 @@ template <typename F>
 void ForEachDirOfRun(const std::string& run_id, F visit) {
   for (const std::string& top : CgroupDirsOfRun(run_id)) {
     visit(std::filesystem::path(top));
-    std::error_code error;
-    for (auto it = std::filesystem::recursive_directory_iterator(top, error);
-         !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
-      if (it->is_directory(error)) visit(it->path());
-    }
+    for (const std::string& dir : DirsBeneath(top)) visit(std::filesystem::path(dir));
   }
 }
 

@@ -69,8 +69,10 @@ TEST(RunE2e, UnprivilegedUserGetsAClearErrorAndExitTwo) {
 TEST(RunE2e, EventsRecordSpawnAndExitWithDurationAndPeakMemory) {
   SHIM_REQUIRE_PRIVILEGED();
   RunFixtureDir dir;
+  // Peak memory needs a memory controller on the instance: on this hybrid host, a memory limit.
   std::string spec = dir.WriteSpec(
-      R"("print": {"args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"]})");
+      R"("print": {"args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"],
+                   "limits": {"memory": "256M"}})");
   CommandResult r =
       RunCommand({kShim, "run", "-q", spec, "--events", dir.events_path(), "--", "a b", "c"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -222,6 +224,57 @@ TEST(RunE2e, KilledSupervisorTakesItsVoidsAlongAndTheNextRunCleansUp) {
   std::string next = dir.WriteSpec(R"("exit": {"args": ["BinaryName", "Entrypoint", "Trailing"]})");
   EXPECT_EQ(RunCommand({kShim, "run", "-q", next, "--", "0"}).exit_code, 0);
   EXPECT_TRUE(CgroupDirsOfRun(run_id).empty());
+}
+
+TEST(RunE2e, TraceAddsTheRunsProcessTreeToTheEvents) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(R"("forkbomb": {"args": ["BinaryName", "Entrypoint", "Trailing"],
+                                                   "environment": ["Stdout"]})");
+  CommandResult r = RunCommand({kShim, "run", "-q", "--trace", "--events", dir.events_path(), spec,
+                                "--", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("made 3 of 3"));
+  auto events = dir.Events();
+  const int void_pid = EventsOf(events, "spawn").at(0)["pid"];
+  auto execs = EventsOf(events, "process_exec", "forkbomb");
+  ASSERT_EQ(execs.size(), 1u);
+  EXPECT_EQ(execs[0]["pid"], void_pid);
+  EXPECT_EQ(execs[0]["argv"][1], "forkbomb");
+  int children = 0;
+  for (const auto& fork : EventsOf(events, "process_fork", "forkbomb")) {
+    if (fork["ppid"] == void_pid) ++children;
+  }
+  EXPECT_EQ(children, 3);
+  EXPECT_EQ(EventsOf(events, "process_exit", "forkbomb").size(), 4u) << "the void and its children";
+  for (const auto& e : events) EXPECT_NE(e.value("event", ""), "process_lost");
+}
+
+// CapEff/CapBnd of /proc/PID/status as a bit mask.
+uint64_t CapabilityMask(const std::string& status, const std::string& field) {
+  const size_t at = status.find(field + ":\t");
+  if (at == std::string::npos) return ~0ull;
+  return std::stoull(status.substr(at + field.size() + 2, 16), nullptr, 16);
+}
+
+TEST(RunE2e, SupervisorKeepsOnlyTheCapabilitiesItNeedsAfterStartUp) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(R"("sleep": {"args": ["BinaryName", "Entrypoint", "Trailing"]})");
+  BackgroundProcess run({kShim, "run", spec, "--grace", "0s", "--events", dir.events_path(), "--",
+                         "60000"});
+  ASSERT_TRUE(WaitUntil([&] { return !EventsOf(dir.Events(), "spawn").empty(); }));
+  const std::string status = ReadFileOrEmpty("/proc/" + std::to_string(run.pid()) + "/status");
+  // CAP_KILL 5, CAP_SETGID 6, CAP_SETUID 7, CAP_SYS_CHROOT 18, CAP_SYS_ADMIN 21.
+  const uint64_t expected = (1ull << 5) | (1ull << 6) | (1ull << 7) | (1ull << 18) | (1ull << 21);
+  EXPECT_EQ(CapabilityMask(status, "CapEff"), expected) << status;
+  EXPECT_EQ(CapabilityMask(status, "CapPrm"), expected);
+  EXPECT_EQ(CapabilityMask(status, "CapBnd"), expected) << "dropped from the bounding set too";
+  EXPECT_EQ(CapabilityMask(status, "CapInh"), 0u);
+  EXPECT_THAT(run.Err(), HasSubstr("privileges: kept CAP_SYS_ADMIN CAP_SYS_CHROOT CAP_SETUID "
+                                   "CAP_SETGID CAP_KILL"));
+  run.Signal(SIGTERM);
+  EXPECT_EQ(run.Wait(std::chrono::seconds(10)), 0);
 }
 
 }  // namespace

@@ -14,19 +14,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "support/privileged.h"
+#include "support/setuid_binary.h"
 #include "support/subprocess.h"
 
 namespace shim::testing {
 namespace {
-
-std::string FindSetuidBinary() {
-  for (const char* p : {"/usr/bin/su", "/bin/su", "/usr/bin/passwd", "/usr/bin/mount",
-                        "/usr/bin/newgrp", "/usr/bin/chsh"}) {
-    struct stat st;
-    if (stat(p, &st) == 0 && (st.st_mode & S_ISUID) && st.st_uid == 0) return p;
-  }
-  return "";
-}
 
 class RunEscape : public ::testing::TestWithParam<bool> {};
 
@@ -42,7 +34,7 @@ TEST_P(RunEscape, ProbeFindsNoWayOutOfARunVoid) {
   std::ofstream(ro + "/file") << "read-only content\n";
   ASSERT_EQ(chmod((ro + "/file").c_str(), 0666), 0);  // only the grant makes it read-only
   ASSERT_EQ(symlink("/etc", (rw + "/to_etc").c_str()), 0);
-  const std::string setuid_binary = FindSetuidBinary();
+  const std::string setuid_binary = FindSetuidRootBinary();
   ASSERT_FALSE(setuid_binary.empty()) << "no setuid-root binary on this host to test with";
   const std::string spec = dir.path() + "/spec.json";
   std::ofstream(spec) << R"({"binary": ")" << ESCAPE_PROBE << R"(", "entrypoints": {"probe": {

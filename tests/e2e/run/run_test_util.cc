@@ -1,6 +1,7 @@
 #include "e2e/run/run_test_util.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -10,9 +11,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
+#include "absl/strings/str_replace.h"
 #include "support/background.h"
 #include "support/subprocess.h"
 
@@ -54,22 +55,46 @@ std::vector<nlohmann::json> EventsOf(const std::vector<nlohmann::json>& events,
   return out;
 }
 
+namespace {
+
+// Visits every directory beneath `dir` (not `dir` itself) up to `depth` levels, tolerating
+// directories that vanish meanwhile: other runs create and remove cgroups all the time, and a
+// std::filesystem iterator ends the whole walk at the first such race.
+template <typename F>
+void WalkDirs(const std::string& dir, int depth, const F& visit) {
+  if (depth < 0) return;
+  DIR* stream = opendir(dir.c_str());
+  if (stream == nullptr) return;
+  std::vector<std::string> children;
+  while (dirent* entry = readdir(stream)) {
+    const std::string name = entry->d_name;
+    if (entry->d_type == DT_DIR && name != "." && name != "..") children.push_back(name);
+  }
+  closedir(stream);
+  for (const std::string& name : children) {
+    const std::string path = dir + "/" + name;
+    if (visit(path, name)) WalkDirs(path, depth - 1, visit);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> DirsBeneath(const std::string& dir, int depth) {
+  std::vector<std::string> dirs;
+  WalkDirs(dir, depth, [&](const std::string& path, const std::string&) {
+    dirs.push_back(path);
+    return true;
+  });
+  return dirs;
+}
+
 std::vector<std::string> CgroupDirsOfRun(const std::string& run_id) {
   std::vector<std::string> found;
-  std::error_code error;
-  auto options = std::filesystem::directory_options::skip_permission_denied;
-  for (auto it = std::filesystem::recursive_directory_iterator("/sys/fs/cgroup", options, error);
-       it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
-    if (error) break;
-    if (it.depth() > 8) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_directory(error) && it->path().filename() == run_id) {
-      found.push_back(it->path());
-      it.disable_recursion_pending();
-    }
-  }
+  WalkDirs("/sys/fs/cgroup", 8, [&](const std::string& path, const std::string& name) {
+    if (name != run_id) return true;
+    found.push_back(path);
+    return false;  // the run's own subtree is not searched for more runs
+  });
   return found;
 }
 
@@ -102,10 +127,12 @@ std::string EchoOnce(int port, const std::string& message) {
 
 std::string EchoSpecText(int port) {
   std::string spec = ReadFileOrEmpty(BuiltBinary("examples/echo/spec.json"));
-  spec = std::regex_replace(spec, std::regex("127\\.0\\.0\\.1:8080"),
-                            "127.0.0.1:" + std::to_string(port));
-  return std::regex_replace(spec, std::regex("\"binary\": \"echo\""),
-                            "\"binary\": \"" + BuiltBinary("examples/echo/echo") + "\"");
+  // (absl, not std::regex: GCC 12 warns falsely inside <regex> under the sanitizers.)
+  absl::StrReplaceAll({{"127.0.0.1:8080", "127.0.0.1:" + std::to_string(port)},
+                       {"\"binary\": \"echo\"",
+                        "\"binary\": \"" + BuiltBinary("examples/echo/echo") + "\""}},
+                      &spec);
+  return spec;
 }
 
 EchoServer::EchoServer(const RunFixtureDir& dir, const std::vector<std::string>& wrapper)

@@ -29,6 +29,10 @@ class RunFixtureDir {
 std::vector<nlohmann::json> EventsOf(const std::vector<nlohmann::json>& events,
                                      const std::string& kind, const std::string& entrypoint = "");
 
+// Every directory beneath `dir`, at most `depth` levels down; directories that vanish during the
+// walk are skipped (cgroups come and go all the time).
+std::vector<std::string> DirsBeneath(const std::string& dir, int depth = 16);
+
 // Directories named after `run_id` anywhere beneath /sys/fs/cgroup (a run's leftovers).
 std::vector<std::string> CgroupDirsOfRun(const std::string& run_id);
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_replace.h"
 #include "e2e/run/run_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -109,6 +110,11 @@ TEST(TriggersE2e, EchoExampleEchoesRealClientsEachInItsOwnHandler) {
   auto handlers = EventsOf(events, "spawn", "request_handler");
   EXPECT_EQ(handlers.size(), 5u);  // the readiness ping, 3 socat, 1 nc
   EXPECT_EQ(PidsOf(handlers).size(), handlers.size());
+  // libshim_app's SIGTERM handler makes the listener (pid 1 of its void) stop cleanly at once,
+  // instead of being killed at the end of the grace period.
+  auto listener_exit = EventsOf(events, "exit", "connection_listener");
+  ASSERT_EQ(listener_exit.size(), 1u);
+  EXPECT_EQ(listener_exit[0].value("exit_code", -1), 0) << listener_exit[0].dump();
   EXPECT_TRUE(CgroupDirsOfRun(EventsOf(events, "run_start").at(0)["run_id"]).empty());
 }
 

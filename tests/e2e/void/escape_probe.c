@@ -184,6 +184,7 @@ static int escape(pid_t supervisor, int inherited_fd, int procfs) {
     if (ns >= 0) close(ns);
   }
   expect_errno("clone_newuser", syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0), EPERM);
+  expect_errno("clone_newns_without_caps", syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0), EPERM);
   expect_errno("clone3_hidden", syscall(SYS_clone3, NULL, 0), ENOSYS);
   /* The supervisor is out of reach. */
   expect_errno("ptrace_supervisor", ptrace_attach_compat(supervisor), EPERM);

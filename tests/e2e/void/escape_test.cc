@@ -25,20 +25,12 @@
 #include "absl/strings/str_split.h"
 #include "common/unique_fd.h"
 #include "support/privileged.h"
+#include "support/setuid_binary.h"
 #include "void/void.h"
 #include "void_test_util.h"
 
 namespace shim::sandbox::testing {
 namespace {
-
-std::string FindSetuidBinary() {
-  for (const char* p : {"/usr/bin/su", "/bin/su", "/usr/bin/passwd", "/usr/bin/mount",
-                        "/usr/bin/newgrp", "/usr/bin/chsh"}) {
-    struct stat st;
-    if (stat(p, &st) == 0 && (st.st_mode & S_ISUID) && st.st_uid == 0) return p;
-  }
-  return "";
-}
 
 // The ways a void can be built: with /proc (mounts built per instance), without /proc (mounts
 // copied from the per-entrypoint template), with and without the template and shared memory.
@@ -47,6 +39,7 @@ struct Mode {
   bool procfs;
   bool mount_template;
   bool share_memory;
+  bool share_template_mounts = true;
 };
 
 class VoidEscape : public ::testing::TestWithParam<Mode> {};
@@ -63,7 +56,7 @@ TEST_P(VoidEscape, ProbeFindsNoWayOut) {
   std::ofstream(ro + "/file") << "read-only content\n";
   ASSERT_EQ(chmod((ro + "/file").c_str(), 0666), 0);        // only the grant makes it read-only
   ASSERT_EQ(symlink("/etc", (rw + "/to_etc").c_str()), 0);  // planted by the host
-  const std::string setuid_binary = FindSetuidBinary();
+  const std::string setuid_binary = ::shim::testing::FindSetuidRootBinary();
   ASSERT_FALSE(setuid_binary.empty()) << "no setuid-root binary on this host to test with";
 
   // A host abstract unix socket the void must not reach.
@@ -87,6 +80,8 @@ TEST_P(VoidEscape, ProbeFindsNoWayOut) {
   VoidOptions options;
   options.mount_template = mode.mount_template;
   options.share_memory_until_exec = mode.share_memory;
+  options.share_template_mounts = mode.share_template_mounts;
+  options.mount_template_after = 0;  // the template (when wanted) from the first instance on
   auto v = PreparedVoid::Prepare(MakeEntrypoint(ESCAPE_PROBE, environment), options);
   ASSERT_TRUE(v.ok()) << v.status();
   absl::StatusOr<VoidRun> r =
@@ -120,6 +115,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, VoidEscape,
                          ::testing::Values(Mode{"procfs", true, true, true},
                                            Mode{"procfs_fork", true, true, false},
                                            Mode{"template", false, true, true},
+                                           Mode{"template_copied", false, true, true, false},
                                            Mode{"per_instance_mounts", false, false, true},
                                            Mode{"per_instance_fork", false, false, false}),
                          [](const ::testing::TestParamInfo<Mode>& info) {

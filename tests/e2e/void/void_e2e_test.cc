@@ -205,7 +205,9 @@ TEST(VoidE2e, TemplateBindsGrantsOnceAtPrepare) {
   std::string data = dir.path() + "/data";
   ASSERT_EQ(mkdir(data.c_str(), 0755), 0);
   std::ofstream(data + "/file") << "at prepare\n";
-  auto v = PrepareOrDie(MakeEntrypoint(ESCAPE_PROBE, {Grant(data, "/data")}));
+  VoidOptions eager;
+  eager.mount_template_after = 0;
+  auto v = PrepareOrDie(MakeEntrypoint(ESCAPE_PROBE, {Grant(data, "/data")}), eager);
   ASSERT_NE(v, nullptr);
   // The supervisor's own cwd survives the mount-namespace switch around each clone.
   char before[4096], after[4096];
@@ -220,6 +222,39 @@ TEST(VoidE2e, TemplateBindsGrantsOnceAtPrepare) {
   r = RunVoid(*v, {"probe", "read", "/data/later"});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->out, "later\n");
+}
+
+std::string MountNamespaceOf(pid_t pid) {
+  char buf[64] = {};
+  std::string link = "/proc/" + std::to_string(pid) + "/ns/mnt";
+  ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, n) : "";
+}
+
+TEST(VoidE2e, TemplateIsBuiltOnTheSecondSpawnAndThenShared) {
+  SHIM_REQUIRE_PRIVILEGED();
+  auto v = PrepareOrDie(MakeEntrypoint(ESCAPE_PROBE));  // default: template after 1 instance
+  ASSERT_NE(v, nullptr);
+  SpawnRequest request;
+  request.argv = {"probe", "sleep"};
+  std::vector<Instance> sleepers;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<Instance> instance = v->Spawn(request);
+    ASSERT_TRUE(instance.ok()) << instance.status();
+    sleepers.push_back(std::move(*instance));
+  }
+  const std::string first = MountNamespaceOf(sleepers[0].pid);
+  const std::string second = MountNamespaceOf(sleepers[1].pid);
+  const std::string third = MountNamespaceOf(sleepers[2].pid);
+  EXPECT_NE(first, "");
+  EXPECT_NE(first, MountNamespaceOf(getpid()));
+  EXPECT_NE(first, second);  // the first instance built its own mounts
+  EXPECT_EQ(second, third);  // later ones share the template
+  for (Instance& s : sleepers) {
+    ASSERT_EQ(PidfdSendSignal(s.pidfd.get(), SIGKILL), 0);
+    siginfo_t info = {};
+    ASSERT_EQ(waitid(P_PIDFD, s.pidfd.get(), &info, WEXITED), 0);
+  }
 }
 
 TEST(VoidE2e, MissingBinaryIsAClearPrepareError) {

@@ -68,6 +68,68 @@ TEST(ParseFd, AcceptsOpenFdsOnly) {
   EXPECT_EQ(args.word(5), std::nullopt);
 }
 
+int listener_for_stop_test = -1;
+int tx_for_stop_test = -1;
+int ServeForStopTest(int, char**) {
+  return shim_serve_listener(listener_for_stop_test, tx_for_stop_test) == 0 ? 0 : 1;
+}
+
+TEST(ServeListener, SigtermStopsItCleanlyThroughDispatchsHandlers) {
+  listener_for_stop_test = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener_for_stop_test, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener_for_stop_test, 16), 0);
+  absl::StatusOr<shim::trigger::Channel> ch = shim::trigger::CreateChannel();
+  ASSERT_TRUE(ch.ok());
+  tx_for_stop_test = ch->tx.get();
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t server = fork();
+  if (server == 0) {
+    static const shim_entrypoint kTable[] = {{"listen", ServeForStopTest, ""}};
+    char name[] = "app", entry[] = "listen";
+    char* argv[] = {name, entry, nullptr};
+    // Readiness is signalled just before shim_dispatch; the parent then waits for the child to
+    // reach accept() (SIGTERM before the handlers exist would kill it: the test would fail).
+    close(ready[0]);
+    (void)!write(ready[1], "x", 1);
+    _exit(shim_dispatch(2, argv, kTable, 1));
+  }
+  close(ready[1]);
+  char byte;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  close(ready[0]);
+  usleep(200 * 1000);  // let the child reach accept() inside shim_serve_listener
+  kill(server, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(server, &status, 0), server);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  close(listener_for_stop_test);
+}
+
+TEST(Dispatch, SigtermOutsideTheListenerEndsTheProcessWithTheUsualStatus) {
+  pid_t child = fork();
+  if (child == 0) {
+    static const shim_entrypoint kTable[] = {{"wait", [](int, char**) {
+                                                 pause();
+                                                 return 0;
+                                               },
+                                               ""}};
+    char name[] = "app", entry[] = "wait";
+    char* argv[] = {name, entry, nullptr};
+    _exit(shim_dispatch(2, argv, kTable, 1));
+  }
+  usleep(200 * 1000);
+  kill(child, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+}
+
 TEST(ServeListener, HandsEachConnectionToTheShimAndKeepsNoCopy) {
   int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};

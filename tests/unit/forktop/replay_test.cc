@@ -80,5 +80,20 @@ TEST(StoreTest, PauseHoldsEventsAndTheClock) {
   EXPECT_EQ(store.held_back(), 0u);
 }
 
+TEST(StoreTest, EntrypointsAreNamedFromTheCgroupPath) {
+  Store store(nullptr);
+  store.cgroup_path = [](uint64_t id) {
+    return id == 7 ? std::string("/user.slice/shim-bpf/run-42/web/0") : std::string("/other");
+  };
+  trace::ProcessEvent in_run = Fork(kSec, 10, 1, "nginx");
+  in_run.cgroup_id = 7;
+  trace::ProcessEvent outside = Fork(kSec, 11, 1, "cron");
+  outside.cgroup_id = 8;
+  store.Apply(in_run);
+  store.Apply(outside);
+  EXPECT_EQ(store.tree().Find(10)->entrypoint, "web");
+  EXPECT_EQ(store.tree().Find(11)->entrypoint, "");
+}
+
 }  // namespace
 }  // namespace shim::forktop

@@ -220,5 +220,55 @@ TEST(TerminalTest, FramesAreCappedAndOnlyDrawnWhenDirty) {
   EXPECT_NE(out.find("ticks"), std::string::npos);
 }
 
+// A lone ESC must become the Esc key even while another fd wakes the loop every 5 ms (a live
+// event source does): the escape deadline survives other wakeups.
+Element QuitOnEscWhileBusy() {
+  use_effect(
+      []() -> Cleanup {
+        const int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        itimerspec spec = {};
+        spec.it_value.tv_nsec = 5'000'000;
+        spec.it_interval.tv_nsec = 5'000'000;
+        ::timerfd_settime(fd, 0, &spec, nullptr);
+        g_loop->Watch(fd, [fd] {
+          uint64_t n;
+          (void)!::read(fd, &n, sizeof n);
+        });
+        return [fd] {
+          g_loop->Unwatch(fd);
+          ::close(fd);
+        };
+      },
+      Deps{});
+  return Text("waiting for Esc").OnKey([](const Key& k) {
+    if (k.code == KeyCode::kEscape) Runtime::Current()->RequestQuit();
+    return true;
+  });
+}
+
+TEST(TerminalTest, LoneEscapeIsDeliveredWhileOtherFdsAreBusy) {
+  Pty pty;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    auto term = TtyTerminal::Open(pty.slave, pty.slave);
+    auto loop = EventLoop::Create();
+    if (!term.ok() || !loop.ok()) ::_exit(100);
+    g_loop = loop->get();
+    {
+      Runtime rt(Component(QuitOnEscWhileBusy));
+      if (!(*loop)->Run(rt, **term).ok()) ::_exit(101);
+    }
+    ::_exit(0);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(::write(pty.master, "\x1b", 1), 1);
+  int status = 0;
+  const auto start = std::chrono::steady_clock::now();
+  Drain(pty.master, child, status);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
 }  // namespace
 }  // namespace shim::tui

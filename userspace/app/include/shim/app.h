@@ -32,7 +32,11 @@ struct shim_entrypoint {
 };
 
 /* Runs the entrypoint named by argv[1] and returns its exit code. On a missing or unknown name it
- * prints a usage message listing every entrypoint to stderr and returns 2. */
+ * prints a usage message listing every entrypoint to stderr and returns 2.
+ * It also installs SIGTERM and SIGINT handlers that end the process (exit status 128+signal):
+ * an entrypoint is the init of its void's pid namespace, and the kernel never applies a default
+ * signal action to an init, so without them the supervisor's shutdown request would be ignored
+ * until the grace period ends. An entrypoint may install its own handlers after that. */
 int shim_dispatch(int argc, char **argv, const struct shim_entrypoint *entrypoints, size_t count);
 
 /* Parses a decimal fd word and checks that the fd is open. Returns the fd, or -1 with errno EINVAL
@@ -53,7 +57,8 @@ int shim_send_fds(int file_socket_tx_fd, const int *fds, size_t count);
  * connection that cannot be handed over under pressure (ETOOMANYREFS: too many fds in flight,
  * ENOBUFS, ENOMEM) is closed and the next one is served.
  * Returns -1 with errno when the listener or the file socket fails for good (e.g. EPIPE when the
- * shim has gone away). */
+ * shim has gone away), and 0 when SIGTERM or SIGINT asked it to stop (handlers installed by
+ * shim_dispatch). */
 int shim_serve_listener(int listen_fd, int file_socket_tx_fd);
 
 #ifdef __cplusplus
