@@ -160,6 +160,14 @@ int shim_serve_listener(int listen_fd, int file_socket_tx_fd) {
     int saved = errno;
     close(connection);
     if (rc != 0) {
+      if (saved == ETOOMANYREFS || saved == ENOBUFS || saved == ENOMEM) {
+        /* Pressure, not failure: too many fds of this user in flight (the shim is behind or out of
+         * fds; the limit is RLIMIT_NOFILE) or no memory. This connection is dropped (closed
+         * above); back off briefly and serve the next. */
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        continue;
+      }
       serving = 0;
       errno = saved;
       return -1;

@@ -78,6 +78,13 @@ absl::StatusOr<std::vector<UniqueFd>> ReceiveFdBatch(int rx_fd) {
     for (size_t i = 0; i < count; ++i) fds.emplace_back(data[i]);
   }
   if (msg.msg_flags & MSG_CTRUNC) {
+    if (fds.size() < kMaxFdsPerBatch) {
+      // The control buffer holds kMaxFdsPerBatch fds, so a batch cut shorter than that is one the
+      // kernel could not install here: this process is out of file descriptors.
+      return absl::ResourceExhaustedError(
+          absl::StrCat("fd batch refused and its fds closed: only ", fds.size(),
+                       " of its fds could be received (out of file descriptors, RLIMIT_NOFILE)"));
+    }
     return absl::InvalidArgumentError(absl::StrCat("fd batch has more than ", kMaxFdsPerBatch,
                                                    " fds; refused and its fds closed"));
   }

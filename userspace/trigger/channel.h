@@ -38,7 +38,8 @@ absl::StatusOr<std::string> ReceiveMessage(int rx_fd);
 
 // Reads one batch of fds sent with SCM_RIGHTS; any payload bytes are discarded so that only fds
 // travel. A message without fds, or with more than kMaxFdsPerBatch (the kernel truncates the
-// control data), is refused and whatever fds arrived are closed.
+// control data), is refused and whatever fds arrived are closed; so is a batch this process has
+// no free fds for (ResourceExhausted, saying so: the kernel closes what it cannot install).
 absl::StatusOr<std::vector<UniqueFd>> ReceiveFdBatch(int rx_fd);
 
 // A message becomes one argv word, so it must not contain NUL bytes.

@@ -36,6 +36,20 @@ std::vector<AttachedProg> ProgsAttachedTo(const std::string& cgroup_dir);
 // True while the kernel still knows a BPF program with this id (`bpftool prog show id ID`).
 bool ProgExists(uint32_t id);
 
+// True in the ASan build (-DSHIM_SANITIZE=ON). Freed memory sits in ASan's quarantine there, so
+// RSS says nothing about leaks (LeakSanitizer does): RSS checks are skipped, others still run.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAsan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kAsan = true;
+#else
+inline constexpr bool kAsan = false;
+#endif
+#else
+inline constexpr bool kAsan = false;
+#endif
+
 // SHIM_SOAK_SCALE=full (scripts/test.sh --long).
 bool FullSoak();
 

@@ -121,6 +121,28 @@ TEST(SupervisorPressureE2e, OutOfFileDescriptorsRefusesClearlyAndServesAgainAfte
   EXPECT_TRUE(CgroupDirsOfRun(RunIdOf(events)).empty());
 }
 
+// RLIMIT_NPROC cannot starve the supervisor: the kernel does not apply it to a root (uid 0)
+// parent, so the supervisor keeps spawning a void per request even under nproc=1. The voids
+// inherit the limit, and there it binds: their own forks are capped (the void's uid is
+// unprivileged), which this test also pins down so a change in either is noticed.
+TEST(SupervisorPressureE2e, RlimitNprocDoesNotStopTheRootSupervisorButCapsForksInVoids) {
+  SHIM_REQUIRE_PRIVILEGED();
+  CommandResult r =
+      RunCommand({"prlimit", "--nproc=1:1", kShim, "run", "-q",
+                  BuiltBinary("examples/pipes/spec.json"), "--", "one", "two", "three", "four"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* word : {"one", "two", "three", "four"}) {
+    EXPECT_THAT(r.out, HasSubstr(std::string("receiver pid 1 got: ") + word + "\n"));
+  }
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(R"(
+      "forkbomb": {"args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"],
+                   "limits": {"pids": 8}})");
+  r = RunCommand({"prlimit", "--nproc=2:2", kShim, "run", "-q", spec, "--", "5"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("forkbomb: made 1 of 5, then Resource temporarily unavailable"));
+}
+
 TEST(SupervisorPressureE2e, EventsOnAFullDiskDoNotStopTheRun) {
   SHIM_REQUIRE_PRIVILEGED();
   // /dev/full fails every write with ENOSPC.

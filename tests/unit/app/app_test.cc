@@ -6,13 +6,18 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "shim/app.hpp"
+#include "support/privileged.h"
 #include "trigger/channel.h"
 
 namespace {
@@ -180,6 +185,57 @@ TEST(ServeListener, ReturnsEpipeWhenTheShimIsGone) {
   EXPECT_EQ(shim_serve_listener(listener, ch->tx.get()), -1);
   EXPECT_EQ(errno, EPIPE);
   close(client);
+  close(listener);
+}
+
+// Under fd pressure (the shim behind or out of fds), the kernel refuses to put more fds in flight
+// than the sender's RLIMIT_NOFILE (ETOOMANYREFS, for an unprivileged sender like a void): the
+// listener must drop that one connection and keep serving, not stop for good.
+TEST(ServeListener, KeepsServingWhenTooManyFdsAreInFlight) {
+  SHIM_REQUIRE_PRIVILEGED();  // to switch to an unprivileged uid
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 64), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  absl::StatusOr<shim::trigger::Channel> ch = shim::trigger::CreateChannel();
+  ASSERT_TRUE(ch.ok());
+  pid_t server = fork();
+  if (server == 0) {
+    // An unprivileged sender with a low fd limit; nobody receives, so fds pile up in flight.
+    rlimit low{16, 16};
+    if (setrlimit(RLIMIT_NOFILE, &low) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+        setresuid(65534, 65534, 65534) != 0) {
+      _exit(10);
+    }
+    _exit(shim_serve_listener(listener, ch->tx.get()) == 0 ? 0 : 1);
+  }
+  std::vector<int> clients;
+  for (int i = 0; i < 40; ++i) {
+    int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    clients.push_back(client);
+  }
+  usleep(500 * 1000);
+  int status = 0;
+  EXPECT_EQ(waitpid(server, &status, WNOHANG), 0)
+      << "the listener stopped: exit " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  // What got through is there to receive; the rest were closed, not lost in the listener.
+  int received = 0;
+  for (;;) {
+    pollfd p{ch->rx.get(), POLLIN, 0};
+    if (poll(&p, 1, 0) != 1) break;
+    absl::StatusOr<std::vector<shim::UniqueFd>> batch = shim::trigger::ReceiveFdBatch(ch->rx.get());
+    if (batch.ok()) ++received;
+  }
+  EXPECT_GT(received, 0);
+  EXPECT_LT(received, 40) << "ETOOMANYREFS never happened; the test proves nothing";
+  kill(server, SIGKILL);
+  waitpid(server, nullptr, 0);
+  for (int client : clients) close(client);
   close(listener);
 }
 

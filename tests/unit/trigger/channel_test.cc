@@ -4,8 +4,11 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <random>
 #include <string>
@@ -202,6 +205,34 @@ TEST(FdBatch, AnOversizedBatchIsRefusedAndLeaksNoFd) {
   int batch[1] = {null_fd.get()};
   EXPECT_EQ(shim_send_fds(ch->tx.get(), batch, 0), -1);
   EXPECT_EQ(errno, EINVAL);
+}
+
+// A supervisor out of file descriptors gets a truncated batch from the kernel: the refusal must
+// say so, not blame the sender for sending too many fds.
+TEST(FdBatch, AReceiverOutOfFdsRefusesTheBatchSayingSo) {
+  absl::StatusOr<Channel> ch = CreateChannel();
+  ASSERT_TRUE(ch.ok());
+  UniqueFd null_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int fds[3] = {null_fd.get(), null_fd.get(), null_fd.get()};
+  ASSERT_EQ(shim_send_fds(ch->tx.get(), fds, 3), 0) << strerror(errno);
+  // In a child, so the test process keeps its limit: fill every fd slot under a low limit.
+  pid_t child = fork();
+  if (child == 0) {
+    rlimit low{64, 64};
+    if (setrlimit(RLIMIT_NOFILE, &low) != 0) _exit(10);
+    while (open("/dev/null", O_RDONLY) >= 0) {
+    }
+    absl::StatusOr<std::vector<UniqueFd>> got = ReceiveFdBatch(ch->rx.get());
+    if (got.ok()) _exit(11);
+    if (got.status().code() != absl::StatusCode::kResourceExhausted) _exit(12);
+    const std::string message(got.status().message());
+    if (message.find("out of file descriptors") == std::string::npos) _exit(13);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10 setrlimit, 11 accepted, 12 wrong code, 13 wrong text";
 }
 
 }  // namespace

@@ -53,7 +53,9 @@ int shim_send_fds(int file_socket_tx_fd, const int *fds, size_t count);
 
 /* Accepts connections on `listen_fd` forever; each accepted connection is sent to
  * `file_socket_tx_fd` as a one-fd batch and then closed here, so the connection lives only in its
- * handler. Transient accept errors (aborted connections, fd or memory pressure) are retried.
+ * handler. Transient accept errors (aborted connections, fd or memory pressure) are retried; a
+ * connection that cannot be handed over under pressure (ETOOMANYREFS: too many fds in flight,
+ * ENOBUFS, ENOMEM) is closed and the next one is served.
  * Returns -1 with errno when the listener or the file socket fails for good (e.g. EPIPE when the
  * shim has gone away), and 0 when SIGTERM or SIGINT asked it to stop (handlers installed by
  * shim_dispatch). */
