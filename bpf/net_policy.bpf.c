@@ -17,7 +17,9 @@
  * as destinations mean "this host" to the kernel, so they are judged as 127.0.0.1 and ::1.
  * mode audit: allow, but report what enforce would deny. Reports go through a ring buffer behind
  * a per-CPU token bucket; what the bucket or a full buffer refuses is counted in `dropped`. */
-#include "vmlinux.h"
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <stdbool.h>
 
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>

@@ -21,17 +21,21 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 static __always_inline int judge_unix(struct bpf_sock_addr *ctx, __u8 hook) {
   struct bpf_sock_addr_kern *sa = bpf_cast_to_kern_ctx(ctx);
-  __u32 len = sa->uaddrlen;
+  /* Read through probe reads, not loads: each verified load from a kernel struct makes the
+   * verifier search vmlinux BTF by name (btf_nested_type_is_trusted), a third of this object's
+   * load time. */
+  __u32 len = BPF_CORE_READ(sa, uaddrlen);
+  char *uaddr = (char *)BPF_CORE_READ(sa, uaddr);
   /* sun_family (2 bytes), then the path; abstract when it starts with NUL. */
   char first = 0;
   if (len <= 2) return 1; /* autobind / unnamed */
-  if (bpf_probe_read_kernel(&first, 1, (char *)sa->uaddr + 2)) return 0;
+  if (bpf_probe_read_kernel(&first, 1, uaddr + 2)) return 0;
   if (first != 0) return 1; /* pathname socket */
   /* The abstract name's first 16 bytes, for the report (aligned: emit copies it as words). */
   __u32 name[4] = {};
   /* The kernel's copy of the address is a sockaddr_storage: 16 bytes from offset 3 are inside it;
    * what lies beyond the address's own length is cleared. */
-  bpf_probe_read_kernel(name, sizeof(name), (char *)sa->uaddr + 3);
+  bpf_probe_read_kernel(name, sizeof(name), uaddr + 3);
   for (__u32 i = 0; i < sizeof(name); i++) {
     if (i + 3 >= len) ((char *)name)[i] = 0;
   }

@@ -26,18 +26,20 @@ namespace {
 struct HookInfo {
   const char* program;
   const char* guarantee;
+  bool ip_policy;  // judges IP sockets that exist (FirewallOptions::ip_policy_hooks)
 };
 constexpr HookInfo kHooks[] = {
-    {"net_sock_create", "socket creation limited to granted TCP/UDP (cgroup/sock_create)"},
-    {"net_connect4", "outbound IPv4 TCP and connected UDP (cgroup/connect4)"},
-    {"net_connect6", "outbound IPv6 TCP and connected UDP (cgroup/connect6)"},
-    {"net_sendmsg4", "outbound IPv4 unconnected UDP (cgroup/sendmsg4)"},
-    {"net_sendmsg6", "outbound IPv6 unconnected UDP (cgroup/sendmsg6)"},
-    {"net_bind4", "inbound IPv4 port grants on bind (cgroup/bind4)"},
-    {"net_bind6", "inbound IPv6 port grants on bind (cgroup/bind6)"},
+    {"net_sock_create", "socket creation limited to granted TCP/UDP (cgroup/sock_create)", false},
+    {"net_connect4", "outbound IPv4 TCP and connected UDP (cgroup/connect4)", true},
+    {"net_connect6", "outbound IPv6 TCP and connected UDP (cgroup/connect6)", true},
+    {"net_sendmsg4", "outbound IPv4 unconnected UDP (cgroup/sendmsg4)", true},
+    {"net_sendmsg6", "outbound IPv6 unconnected UDP (cgroup/sendmsg6)", true},
+    {"net_bind4", "inbound IPv4 port grants on bind (cgroup/bind4)", true},
+    {"net_bind6", "inbound IPv6 port grants on bind (cgroup/bind6)", true},
     {"net_ingress",
      "inbound TCP connections only to granted listening ports, UDP only to granted ports or from "
-     "allowed peers (cgroup_skb/ingress)"},
+     "allowed peers (cgroup_skb/ingress)",
+     true},
 };
 
 const char* HookName(uint8_t hook) {
@@ -210,12 +212,20 @@ absl::StatusOr<std::unique_ptr<Firewall>> Firewall::Attach(int run_cgroup_fd,
   bpf_map__set_max_entries(skel->maps.rules_v6, options.max_prefixes);
   bpf_map__set_max_entries(skel->maps.policies, options.max_entrypoints);
   bpf_map__set_max_entries(skel->maps.inbound, options.max_inbound);
+  fw->ip_policy_hooks_ = options.ip_policy_hooks;
+  for (const HookInfo& hook : kHooks) {
+    if (!hook.ip_policy || options.ip_policy_hooks) continue;
+    if (bpf_program* prog = bpf_object__find_program_by_name(skel->obj, hook.program)) {
+      bpf_program__set_autoload(prog, false);
+    }
+  }
   // The ring buffer is the only map a missing program cannot degrade: load failures of the
   // object are fatal, whatever allow_degraded says (a policy with no maps enforces nothing).
   if (int err = net_policy__load(skel); err != 0) {
     return ErrnoStatus("load the net_policy BPF programs (verifier log above, if any)", -err);
   }
   for (const HookInfo& hook : kHooks) {
+    if (hook.ip_policy && !options.ip_policy_hooks) continue;
     bpf_program* prog = bpf_object__find_program_by_name(skel->obj, hook.program);
     bpf_link* link = prog ? bpf_program__attach_cgroup(prog, run_cgroup_fd) : nullptr;
     if (link == nullptr) {
@@ -291,6 +301,12 @@ Firewall::~Firewall() {
 
 absl::Status Firewall::AddEntrypoint(uint64_t entrypoint_cgroup_id, const std::string& name,
                                      const CompiledPolicy& policy) {
+  if (!ip_policy_hooks_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("entrypoint ", name,
+                     ": the firewall was loaded without the IP policy programs, so a network "
+                     "policy cannot be enforced"));
+  }
   if (installed_.contains(entrypoint_cgroup_id)) {
     RETURN_IF_ERROR(RemoveEntrypoint(entrypoint_cgroup_id));
   }

@@ -41,6 +41,12 @@ struct FirewallOptions {
   // Capacity of the inbound-port and entrypoint maps.
   uint32_t max_entrypoints = 1024;
   uint32_t max_inbound = 4096;
+  // Load and attach the IP policy programs (connect, sendmsg, bind, ingress). A run in which no
+  // entrypoint may have an IP socket turns this off: sock_create alone then refuses every IP
+  // socket of the run (no policy is installed), and with no IP socket there is nothing for the
+  // other hooks to judge, so the run does not pay for verifying them (about two thirds of the
+  // load time). AddEntrypoint refuses to install a policy without them.
+  bool ip_policy_hooks = true;
 };
 
 enum class Direction { kOutbound, kInbound, kSocket };
@@ -82,6 +88,7 @@ class Firewall {
 
   // Installs `policy` for the entrypoint cgroup `entrypoint_cgroup_id` (a direct child of the
   // run cgroup). Until this is called for a cgroup, its tasks may create no IP socket at all.
+  // FailedPrecondition when the firewall was attached without ip_policy_hooks.
   absl::Status AddEntrypoint(uint64_t entrypoint_cgroup_id, const std::string& name,
                              const CompiledPolicy& policy);
   // Removes an entrypoint's policy (its tasks are denied everything again).
@@ -113,6 +120,7 @@ class Firewall {
   std::vector<bpf_link*> links_;
   ring_buffer* ring_ = nullptr;
   std::vector<std::string> missing_;
+  bool ip_policy_hooks_ = true;
   absl::flat_hash_map<uint64_t, std::string> names_;
   absl::flat_hash_map<uint64_t, CompiledPolicy> installed_;  // for RemoveEntrypoint
   uint64_t dropped_reported_ = 0;

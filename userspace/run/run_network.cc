@@ -67,6 +67,11 @@ absl::StatusOr<std::unique_ptr<RunNetwork>> RunNetwork::Create(spec::Spec& spec,
   }
   net::FirewallOptions options;
   options.allow_degraded = allow_degraded;
+  // Only a run where some entrypoint may hold an IP socket needs the programs that judge them.
+  options.ip_policy_hooks = false;
+  for (const spec::Entrypoint& entrypoint : spec.entrypoints) {
+    if (EffectivePolicy(entrypoint)) options.ip_policy_hooks = true;
+  }
   absl::StatusOr<std::unique_ptr<net::Firewall>> firewall =
       net::Firewall::Attach(cgroups.v2_fd(), options);
   if (!firewall.ok()) {
@@ -76,6 +81,7 @@ absl::StatusOr<std::unique_ptr<RunNetwork>> RunNetwork::Create(spec::Spec& spec,
   }
   std::unique_ptr<RunNetwork> network(new RunNetwork(*std::move(firewall), cgroups.v2_path()));
   network->missing_ = network->firewall_->MissingGuarantees();
+  network->ip_policy_hooks_ = options.ip_policy_hooks;
   for (const spec::Entrypoint& entrypoint : spec.entrypoints) {
     std::optional<spec::NetworkPolicy> policy = EffectivePolicy(entrypoint);
     if (!policy) continue;

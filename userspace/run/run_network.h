@@ -36,6 +36,8 @@ class RunNetwork {
   void Drain(EventLog& events, bool quiet);
   const std::vector<std::string>& missing_guarantees() const { return missing_; }
   const net::AuditSummary& summary() const { return summary_; }
+  // False when no entrypoint may hold an IP socket: only socket creation is hooked (and refused).
+  bool ip_policy_hooks() const { return ip_policy_hooks_; }
 
  private:
   RunNetwork(std::unique_ptr<net::Firewall> firewall, std::string run_v2_path)
@@ -45,6 +47,7 @@ class RunNetwork {
   std::string run_v2_path_;
   std::vector<std::string> missing_;
   net::AuditSummary summary_;
+  bool ip_policy_hooks_ = true;
 };
 
 }  // namespace shim::run

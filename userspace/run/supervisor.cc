@@ -151,8 +151,11 @@ class Supervisor {
     for (const std::string& line : cgroups_->Describe()) {
       std::fprintf(stderr, "shim-bpf:   %s\n", line.c_str());
     }
-    std::fprintf(stderr, "shim-bpf:   network: eBPF firewall on the run's cgroup%s\n",
-                 options_.audit ? " (audit mode: nothing is denied, everything is reported)" : "");
+    const char* mode = options_.audit ? " (audit mode: nothing is denied, everything is reported)"
+                       : network_->ip_policy_hooks()
+                           ? ""
+                           : " (no entrypoint is granted a network: IP sockets refused at creation)";
+    std::fprintf(stderr, "shim-bpf:   network: eBPF firewall on the run's cgroup%s\n", mode);
   }
 
   void ReportDegraded() {

@@ -36,6 +36,7 @@ namespace shim::net {
 namespace {
 
 using ::testing::AnyOf;
+using ::testing::HasSubstr;
 
 spec::Cidr ParseCidr(const std::string& text) {
   spec::Cidr c;
@@ -825,6 +826,47 @@ TEST_F(FirewallTest, NothingRemainsAttachedAfterDestruction) {
   // And the cgroup is unpoliced again.
   const uint16_t port = port_;
   EXPECT_EQ(RunIn(ep_a_->path(), [&] { return Connect4("127.0.0.3", port); }), 0);
+}
+
+// A run where no entrypoint may have an IP socket loads only socket creation and the abstract
+// unix hooks: every IP socket is refused where it is created, unix rules still hold, a policy
+// cannot be installed (it would not be enforced), and nothing else is attached.
+TEST_F(FirewallTest, WithoutIpPolicyHooksOnlySocketCreationIsHookedAndRefused) {
+  FirewallOptions options;
+  options.ip_policy_hooks = false;
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall(options));
+  EXPECT_EQ(fw_->ProgramIds().size(), 3u);
+  absl::Status refused = fw_->AddEntrypoint(ep_a_->id(), "a", Compile(OnlyHost2(port_)));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("without the IP policy programs"));
+  for (const std::string& dir : {ep_a_->path(), run_->path()}) {
+    for (int family : {AF_INET, AF_INET6}) {
+      for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW}) {
+        const int protocol = type == SOCK_RAW ? IPPROTO_ICMP : 0;
+        EXPECT_EQ(RunIn(dir, [&] { return SocketErrno(family, type, protocol); }), EPERM)
+            << dir << " family " << family << " type " << type;
+      }
+    }
+  }
+  EXPECT_EQ(RunIn(ep_a_->path(), [] { return SocketErrno(AF_UNIX, SOCK_STREAM, 0); }), 0);
+  const std::string name = absl::StrCat("shim-net-", getpid(), "-noip");
+  UniqueFd listener = AbstractListener(SOCK_STREAM, name);
+  EXPECT_EQ(RunIn(ep_a_->path(), [&] { return UnixOp(SOCK_STREAM, name, true, false); }), EPERM);
+  std::vector<Denial> ds = Drain();
+  ASSERT_FALSE(ds.empty());
+  EXPECT_EQ(ds[0].hook, "sock_create");
+  for (bpf_attach_type t : {BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_INET6_CONNECT,
+                            BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG,
+                            BPF_CGROUP_INET4_BIND, BPF_CGROUP_INET6_BIND, BPF_CGROUP_INET_INGRESS}) {
+    uint32_t count = 0;
+    ASSERT_EQ(bpf_prog_query(run_->dir_fd(), t, 0, nullptr, nullptr, &count), 0);
+    EXPECT_EQ(count, 0u) << t;
+  }
+  uint32_t count = 0;
+  ASSERT_EQ(bpf_prog_query(run_->dir_fd(), BPF_CGROUP_INET_SOCK_CREATE, 0, nullptr, nullptr,
+                           &count),
+            0);
+  EXPECT_EQ(count, 1u);
 }
 
 // connect(AF_UNSPEC) then connect(dst) on an inherited listening socket: 0 or errno.
