@@ -13,9 +13,9 @@
 #include "cgroup/cgroup2.h"
 #include "common/errno_status.h"
 #include "common/status_macros.h"
-#include "run/sockaddr.h"
 #include "net/policy.h"
 #include "net/socket_in_cgroup.h"
+#include "run/sockaddr.h"
 
 namespace shim::run {
 namespace {
@@ -107,8 +107,9 @@ absl::StatusOr<UniqueFd> RunNetwork::MakeListener(const spec::Entrypoint& entryp
   absl::StatusOr<UniqueFd> fd = net::BindSocketInCgroup(
       dir_fd.get(), SOCK_STREAM, reinterpret_cast<sockaddr*>(&storage), length, SOMAXCONN);
   if (!fd.ok()) {
-    return absl::Status(fd.status().code(), absl::StrCat(arg.pointer, ": cannot listen on ",
-                                                         address.text, ": ", fd.status().message()));
+    return absl::Status(fd.status().code(),
+                        absl::StrCat(arg.pointer, ": cannot listen on ", address.text, ": ",
+                                     fd.status().message()));
   }
   return fd;
 }

@@ -24,8 +24,8 @@ class RunNetwork {
   // empty audited policy (and so the host network), so that what it tries can be seen. Modifies
   // `spec` accordingly. Entrypoint cgroups must exist (RunCgroups::Prepare).
   static absl::StatusOr<std::unique_ptr<RunNetwork>> Create(spec::Spec& spec,
-                                                             const cgroup::RunCgroups& cgroups,
-                                                             bool audit, bool allow_degraded);
+                                                            const cgroup::RunCgroups& cgroups,
+                                                            bool audit, bool allow_degraded);
 
   // A listening socket for `arg` of `entrypoint`, created in <run>/<entrypoint>/listeners.
   absl::StatusOr<UniqueFd> MakeListener(const spec::Entrypoint& entrypoint, const spec::Arg& arg,

@@ -54,7 +54,7 @@ struct EntrypointState {
   const spec::Entrypoint* spec = nullptr;
   std::unique_ptr<sandbox::PreparedVoid> prepared;
   std::unique_ptr<trigger::TriggerSource> source;  // triggered entrypoints only
-  bool polled = false;                              // source fd is in the epoll set
+  bool polled = false;                             // source fd is in the epoll set
   uint64_t next_instance = 0;
   bool startup() const { return source == nullptr; }
 };
@@ -97,17 +97,17 @@ class Supervisor {
       // instance cgroup, so the first spawn does not wait for mkdir.
       RETURN_IF_ERROR(cgroups_->Prepare(entrypoint.name, entrypoint.limits, 1));
     }
-    ASSIGN_OR_RETURN(network_, RunNetwork::Create(spec_, *cgroups_, options_.audit,
-                                                  options_.allow_degraded));
+    ASSIGN_OR_RETURN(network_,
+                     RunNetwork::Create(spec_, *cgroups_, options_.audit, options_.allow_degraded));
     if (options_.trace) {
       ASSIGN_OR_RETURN(tracer_, RunTracer::Start(cgroups_->v2_id()));
     }
-    ASSIGN_OR_RETURN(resources_,
-                     RunResources::Create(spec_, [this](const spec::Entrypoint& entrypoint,
-                                                        const spec::Arg& arg,
-                                                        const spec::SocketAddress& address) {
-                       return network_->MakeListener(entrypoint, arg, address);
-                     }));
+    ASSIGN_OR_RETURN(
+        resources_,
+        RunResources::Create(spec_, [this](const spec::Entrypoint& entrypoint, const spec::Arg& arg,
+                                           const spec::SocketAddress& address) {
+          return network_->MakeListener(entrypoint, arg, address);
+        }));
     sandbox::VoidOptions void_options;
     void_options.base_dir = spec_.source_dir;
     for (const spec::Entrypoint& entrypoint : spec_.entrypoints) {
@@ -121,17 +121,17 @@ class Supervisor {
       void_options.mount_template_after = 0;
       auto prepared = sandbox::PreparedVoid::Prepare(entrypoint, void_options);
       if (!prepared.ok()) {
-        return absl::Status(prepared.status().code(),
-                            absl::StrCat("entrypoint ", entrypoint.name, ": ",
-                                         prepared.status().message()));
+        return absl::Status(
+            prepared.status().code(),
+            absl::StrCat("entrypoint ", entrypoint.name, ": ", prepared.status().message()));
       }
       state->prepared = *std::move(prepared);
       const uint32_t concurrency =
           entrypoint.limits.concurrency.value_or(trigger::kDefaultConcurrency);
       if (const auto* pipe = std::get_if<spec::TriggerPipe>(&entrypoint.trigger.kind)) {
         state->source = std::make_unique<trigger::TriggerSource>(
-            entrypoint.name, trigger::TriggerKind::kPipe,
-            resources_->pipes.at(pipe->name).rx.get(), concurrency);
+            entrypoint.name, trigger::TriggerKind::kPipe, resources_->pipes.at(pipe->name).rx.get(),
+            concurrency);
       } else if (const auto* socket =
                      std::get_if<spec::TriggerFileSocket>(&entrypoint.trigger.kind)) {
         state->source = std::make_unique<trigger::TriggerSource>(
@@ -145,16 +145,17 @@ class Supervisor {
 
   void ReportStart() {
     if (options_.quiet) return;
-    std::fprintf(stderr, "shim-bpf: run %s: %zu entrypoint%s from %s\n",
-                 cgroups_->run_id().c_str(), spec_.entrypoints.size(),
-                 spec_.entrypoints.size() == 1 ? "" : "s", spec_.source_path.c_str());
+    std::fprintf(stderr, "shim-bpf: run %s: %zu entrypoint%s from %s\n", cgroups_->run_id().c_str(),
+                 spec_.entrypoints.size(), spec_.entrypoints.size() == 1 ? "" : "s",
+                 spec_.source_path.c_str());
     for (const std::string& line : cgroups_->Describe()) {
       std::fprintf(stderr, "shim-bpf:   %s\n", line.c_str());
     }
-    const char* mode = options_.audit ? " (audit mode: nothing is denied, everything is reported)"
-                       : network_->ip_policy_hooks()
-                           ? ""
-                           : " (no entrypoint is granted a network: IP sockets refused at creation)";
+    const char* mode =
+        options_.audit ? " (audit mode: nothing is denied, everything is reported)"
+        : network_->ip_policy_hooks()
+            ? ""
+            : " (no entrypoint is granted a network: IP sockets refused at creation)";
     std::fprintf(stderr, "shim-bpf:   network: eBPF firewall on the run's cgroup%s\n", mode);
   }
 

@@ -856,16 +856,15 @@ TEST_F(FirewallTest, WithoutIpPolicyHooksOnlySocketCreationIsHookedAndRefused) {
   ASSERT_FALSE(ds.empty());
   EXPECT_EQ(ds[0].hook, "sock_create");
   for (bpf_attach_type t : {BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_INET6_CONNECT,
-                            BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG,
-                            BPF_CGROUP_INET4_BIND, BPF_CGROUP_INET6_BIND, BPF_CGROUP_INET_INGRESS}) {
+                            BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG, BPF_CGROUP_INET4_BIND,
+                            BPF_CGROUP_INET6_BIND, BPF_CGROUP_INET_INGRESS}) {
     uint32_t count = 0;
     ASSERT_EQ(bpf_prog_query(run_->dir_fd(), t, 0, nullptr, nullptr, &count), 0);
     EXPECT_EQ(count, 0u) << t;
   }
   uint32_t count = 0;
-  ASSERT_EQ(bpf_prog_query(run_->dir_fd(), BPF_CGROUP_INET_SOCK_CREATE, 0, nullptr, nullptr,
-                           &count),
-            0);
+  ASSERT_EQ(
+      bpf_prog_query(run_->dir_fd(), BPF_CGROUP_INET_SOCK_CREATE, 0, nullptr, nullptr, &count), 0);
   EXPECT_EQ(count, 1u);
 }
 
