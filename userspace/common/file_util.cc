@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "absl/strings/str_cat.h"
 #include "common/errno_status.h"
 #include "common/unique_fd.h"
@@ -33,7 +35,12 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max
 absl::Status WriteStringToFile(const std::string& path, absl::string_view content) {
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return ErrnoStatus(absl::StrCat("open ", path));
-  ssize_t n = write(fd.get(), content.data(), content.size());
+  // Some kernel files fail a write with EINTR whenever a signal is pending (cgroup v1's
+  // memory.limit_in_bytes does, even for a signal that is then ignored): try again.
+  ssize_t n;
+  do {
+    n = write(fd.get(), content.data(), content.size());
+  } while (n < 0 && errno == EINTR);
   if (n < 0) return ErrnoStatus(absl::StrCat("write ", path));
   if (static_cast<size_t>(n) != content.size()) {
     return absl::InternalError(absl::StrCat("short write to ", path));

@@ -9,11 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -27,6 +30,7 @@
 #include "run/run_network.h"
 #include "run/run_resources.h"
 #include "run/run_tracer.h"
+#include "run/worker_pool.h"
 #include "spec/load.h"
 #include "void/void.h"
 
@@ -69,6 +73,21 @@ struct LiveInstance {
   std::optional<absl::Time> deadline;
   bool timed_out = false;
 };
+
+// One instance between its request and its start: what the spawn reads (argv, the fds the
+// instance receives, its cgroup) lives here until the spawn has finished, which for a triggered
+// instance happens on a worker thread while the loop goes on.
+struct PendingSpawn {
+  EntrypointState* state = nullptr;
+  std::string name;
+  InstanceArgs args;  // owns the fds opened or delivered for this instance
+  std::optional<cgroup::InstanceCgroup> cgroup;
+  sandbox::SpawnRequest request;
+  absl::StatusOr<sandbox::Instance> result = absl::UnknownError("not spawned yet");
+};
+
+// Spawn workers: enough to keep every core setting up voids while the loop thread serves.
+unsigned SpawnWorkerCount() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
 
 int SendSignal(int pidfd, int signal) {
   return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
@@ -180,6 +199,20 @@ class Supervisor {
     start["spec"] = spec_.source_path;
     start["supervisor_pid"] = getpid();
     events_->Write(std::move(start));
+    // Triggered instances are spawned on worker threads, made now: after the privilege drop and
+    // with the loop's signals blocked, which threads inherit. --debug spawns inline, so each
+    // stopped void is announced before the next request is taken.
+    const bool triggered = std::any_of(entrypoints_.begin(), entrypoints_.end(),
+                                       [](const auto& state) { return !state->startup(); });
+    if (triggered && !options_.debug) {
+      absl::StatusOr<std::unique_ptr<WorkerPool>> pool = WorkerPool::Start(SpawnWorkerCount());
+      absl::Status watched = pool.ok() ? Watch((*pool)->fd()) : pool.status();
+      if (!watched.ok()) {
+        std::fprintf(stderr, "shim-bpf: %s\n", std::string(watched.message()).c_str());
+        return kExitCannotStart;
+      }
+      spawners_ = *std::move(pool);
+    }
     for (auto& state : entrypoints_) {
       if (!state->startup()) continue;
       if (absl::Status s = SpawnInstance(*state, nullptr); !s.ok()) {
@@ -214,7 +247,15 @@ class Supervisor {
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGHUP);
-    if (sigprocmask(SIG_BLOCK, &mask, &old_mask_) != 0) return ErrnoStatus("sigprocmask", errno);
+    // SIGCHLD is blocked too, though nothing reads it (voids are reaped through their pidfds): a
+    // void's exit signal goes to the thread that cloned it, and while a spawn worker has every
+    // signal blocked (around clone3) it would be queued for the process and interrupt whatever
+    // the loop thread is doing with EINTR (a cgroup v1 limit write, say). Threads inherit this.
+    sigset_t blocked = mask;
+    sigaddset(&blocked, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &blocked, &old_mask_) != 0) {
+      return ErrnoStatus("sigprocmask", errno);
+    }
     blocked_signals_ = true;
     signal_fd_ = UniqueFd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd_) return ErrnoStatus("signalfd", errno);
@@ -234,51 +275,78 @@ class Supervisor {
   }
   void Unwatch(int fd) { epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); }
 
-  // Starts one void of `state`; `delivery` is what triggered it (null for Startup).
+  // Starts one void of `state`; `delivery` is what triggered it (null for Startup). A triggered
+  // instance is handed to a spawn worker (when there are workers) and counts against the
+  // entrypoint's concurrency from now on; FinishSpawn completes it on the loop thread.
   absl::Status SpawnInstance(EntrypointState& state, trigger::Delivery* delivery) {
     const spec::Entrypoint& entrypoint = *state.spec;
-    const std::string name = absl::StrCat(entrypoint.name, "-", state.next_instance++);
-    ASSIGN_OR_RETURN(InstanceArgs args,
+    auto pending = std::make_shared<PendingSpawn>();
+    pending->state = &state;
+    pending->name = absl::StrCat(entrypoint.name, "-", state.next_instance++);
+    ASSIGN_OR_RETURN(pending->args,
                      BuildInstanceArgs(entrypoint, *resources_, options_.trailing, delivery));
-    ASSIGN_OR_RETURN(cgroup::InstanceCgroup cgroup,
-                     cgroups_->NextInstance(entrypoint.name, entrypoint.limits));
-    sandbox::SpawnRequest request;
-    request.argv = std::move(args.argv);
-    request.fds = std::move(args.fds);
-    request.cgroup_fd = cgroup.v2_dir_fd();
-    request.extra_v1_cgroup_procs_fds = cgroup.v1_procs_fds();
+    ASSIGN_OR_RETURN(pending->cgroup, cgroups_->NextInstance(entrypoint.name, entrypoint.limits));
+    sandbox::SpawnRequest& request = pending->request;
+    request.argv = std::move(pending->args.argv);
+    request.fds = pending->args.fds;
+    request.cgroup_fd = pending->cgroup->v2_dir_fd();
+    request.extra_v1_cgroup_procs_fds = pending->cgroup->v1_procs_fds();
     request.debug_stop = options_.debug;
     for (const spec::Environment& item : entrypoint.environment) {
       if (std::holds_alternative<spec::EnvStdin>(item.kind)) request.stdin_fd = STDIN_FILENO;
       if (std::holds_alternative<spec::EnvStdout>(item.kind)) request.stdout_fd = STDOUT_FILENO;
       if (std::holds_alternative<spec::EnvStderr>(item.kind)) request.stderr_fd = STDERR_FILENO;
     }
-    absl::StatusOr<sandbox::Instance> spawned = state.prepared->Spawn(request);
-    if (!spawned.ok()) {
+    if (state.source) state.source->Started();
+    if (spawners_ && state.source) {
+      spawners_->Submit(
+          [pending] { pending->result = pending->state->prepared->Spawn(pending->request); },
+          [this, pending] {
+            if (absl::Status s = FinishSpawn(*pending); !s.ok())
+              Refuse(*pending->state, s.message());
+          });
+      return absl::OkStatus();
+    }
+    pending->result = state.prepared->Spawn(request);
+    return FinishSpawn(*pending);
+  }
+
+  // Registers a spawned instance (or reports why it could not start), on the loop thread.
+  absl::Status FinishSpawn(PendingSpawn& pending) {
+    EntrypointState& state = *pending.state;
+    const spec::Entrypoint& entrypoint = *state.spec;
+    if (!pending.result.ok()) {
+      if (state.source) state.source->Finished();
       nlohmann::ordered_json failed;
       failed["event"] = "spawn_failed";
       failed["entrypoint"] = entrypoint.name;
-      failed["instance"] = name;
-      failed["error"] = std::string(spawned.status().message());
+      failed["instance"] = pending.name;
+      failed["error"] = std::string(pending.result.status().message());
       events_->Write(std::move(failed));
-      return absl::Status(spawned.status().code(), absl::StrCat("entrypoint ", entrypoint.name,
-                                                                ": ", spawned.status().message()));
+      return absl::Status(
+          pending.result.status().code(),
+          absl::StrCat("entrypoint ", entrypoint.name, ": ", pending.result.status().message()));
     }
     auto live = std::make_unique<LiveInstance>();
     live->entrypoint = &state;
-    live->name = name;
-    live->pid = spawned->pid;
-    live->pidfd = std::move(spawned->pidfd);
-    if (tracer_) tracer_->NoteInstance(cgroup.v2_id(), entrypoint.name);
-    live->cgroup = std::move(cgroup);
+    live->name = pending.name;
+    live->pid = pending.result->pid;
+    live->pidfd = std::move(pending.result->pidfd);
+    if (tracer_) tracer_->NoteInstance(pending.cgroup->v2_id(), entrypoint.name);
+    live->cgroup = std::move(pending.cgroup);
     live->started = absl::Now();
     if (entrypoint.limits.timeout) live->deadline = live->started + *entrypoint.limits.timeout;
-    RETURN_IF_ERROR(Watch(live->pidfd.get()));
-    if (state.source) state.source->Started();
+    if (absl::Status s = Watch(live->pidfd.get()); !s.ok()) {
+      (void)live->cgroup->Kill();
+      siginfo_t info{};
+      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(live->pidfd.get()), &info, WEXITED);
+      if (state.source) state.source->Finished();
+      return s;
+    }
     nlohmann::ordered_json event;
     event["event"] = "spawn";
     event["entrypoint"] = entrypoint.name;
-    event["instance"] = name;
+    event["instance"] = live->name;
     event["pid"] = live->pid;
     event["cgroup"] = live->cgroup->v2_path();
     events_->Write(std::move(event));
@@ -286,8 +354,10 @@ class Supervisor {
       std::fprintf(stderr,
                    "shim-bpf: %s: pid %d stopped before exec; attach a debugger (gdb -p %d), "
                    "then continue it with kill -CONT %d\n",
-                   name.c_str(), live->pid, live->pid, live->pid);
+                   live->name.c_str(), live->pid, live->pid, live->pid);
     }
+    // A request already taken when the stop began still runs, and gets the same SIGTERM.
+    if (stopping_) SendSignal(live->pidfd.get(), SIGTERM);
     const int pidfd = live->pidfd.get();
     instances_.emplace(pidfd, std::move(live));
     // Keep one instance cgroup ready for the next request of a triggered entrypoint.
@@ -449,7 +519,9 @@ class Supervisor {
   void Loop() {
     for (;;) {
       SyncTriggerInterest();
-      if (instances_.empty() && (stopping_ || (!StartupInstancesLive() && !TriggerWorkPending()))) {
+      const bool spawning = spawners_ && spawners_->pending() > 0;
+      if (instances_.empty() && !spawning &&
+          (stopping_ || (!StartupInstancesLive() && !TriggerWorkPending()))) {
         return;
       }
       epoll_event events[64];
@@ -467,6 +539,8 @@ class Supervisor {
           network_->Drain(*events_, options_.quiet);
         } else if (tracer_ && fd == tracer_->fd()) {
           tracer_->Drain(*events_);
+        } else if (spawners_ && fd == spawners_->fd()) {
+          spawners_->RunCompletions();
         } else if (instances_.count(fd) != 0) {
           Reap(fd);
         } else {
@@ -483,6 +557,8 @@ class Supervisor {
   }
 
   void KillEverything() {
+    // Spawns under way finish first (their instances are registered), so none escapes the kill.
+    if (spawners_) spawners_->Drain();
     for (auto& [fd, live] : instances_) {
       if (live->cgroup) (void)live->cgroup->Kill();
       siginfo_t info{};
@@ -500,6 +576,9 @@ class Supervisor {
   std::optional<RunResources> resources_;
   std::vector<std::unique_ptr<EntrypointState>> entrypoints_;
   std::map<int, std::unique_ptr<LiveInstance>> instances_;  // keyed by pidfd
+  // Destroyed (threads joined) after every instance is reaped: the threads are the voids'
+  // parents, and a void dies with the thread that cloned it (PR_SET_PDEATHSIG).
+  std::unique_ptr<WorkerPool> spawners_;
   UniqueFd epoll_;
   UniqueFd signal_fd_;
   sigset_t old_mask_{};

@@ -225,13 +225,16 @@ static int escape(pid_t supervisor, int inherited_fd, int procfs) {
   {
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    const char name[] = "shim-void-escape-probe";
-    memcpy(addr.sun_path + 1, name, sizeof name - 1);
+    /* The host side listens on this name, made unique by its pid (several batteries may run at
+     * once). */
+    char name[64];
+    const int length = snprintf(name, sizeof name, "shim-void-escape-probe-%d", (int)supervisor);
+    memcpy(addr.sun_path + 1, name, (size_t)length);
     /* ECONNREFUSED: the name does not exist in the void's network namespace; EPERM: the run's
-     * eBPF unix-socket hook (under shim-bpf run) refused it first. */
+     * eBPF unix-socket hook (under shim-bpf run) or the Landlock scope refused it first. */
     expect_errno_either("connect_host_abstract_unix",
                         connect(s, (struct sockaddr*)&addr,
-                                offsetof(struct sockaddr_un, sun_path) + sizeof name),
+                                (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + length)),
                         ECONNREFUSED, EPERM);
     close(s);
   }

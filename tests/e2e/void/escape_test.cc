@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include "void/pidfd.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -22,6 +24,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/unique_fd.h"
 #include "support/privileged.h"
@@ -63,11 +66,13 @@ TEST_P(VoidEscape, ProbeFindsNoWayOut) {
   UniqueFd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
-  const char name[] = "shim-void-escape-probe";
-  memcpy(addr.sun_path + 1, name, sizeof name - 1);
+  // Named after this process, as escape_probe.c expects: parallel batteries must not collide.
+  const std::string name = absl::StrCat("shim-void-escape-probe-", getpid());
+  memcpy(addr.sun_path + 1, name.data(), name.size());
   ASSERT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&addr),
-                 offsetof(sockaddr_un, sun_path) + sizeof name),
-            0);
+                 offsetof(sockaddr_un, sun_path) + 1 + name.size()),
+            0)
+      << strerror(errno);
   ASSERT_EQ(listen(listener.get(), 1), 0);
   UniqueFd stray(open("/etc/hostname", O_RDONLY));  // inherited (no CLOEXEC), not granted
   ASSERT_TRUE(stray.valid());
