@@ -23,7 +23,7 @@ for path in sorted(glob.glob(os.path.join(out, "*.json"))):
         r = json.load(f)
     if "benchmarks" in r:  # Google Benchmark's own format (bench/cases/micro.sh)
         for b in r["benchmarks"]:
-            micro.append(f"| {b['name']} | {b['real_time']:.0f} {b['time_unit']} | "
+            micro.append(f"| {b['name']} | {shown(b['real_time'])} {b['time_unit']} | "
                          f"{b['iterations']} |")
         continue
     machine = machine or r["machine"]
