@@ -24,12 +24,18 @@ socket="shim-bench-forktop-$$"
 forktop_pid=""
 tmux_() { tmux -L "$socket" -f /dev/null "$@"; }
 cleanup() {
-  # Only what this script started: the forktop whose pid its pane wrote, and our tmux server.
+  # Only what this script started: the forktop whose pid its pane wrote, and our tmux server
+  # (whose socket file outlives it).
   if [[ -n $forktop_pid ]]; then kill -TERM "$forktop_pid" 2>/dev/null || true; fi
   tmux_ kill-server 2>/dev/null || true
+  rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$socket"
   rm -rf "$work"
 }
 trap cleanup EXIT
+# Bash runs no EXIT trap when a signal kills it: turn INT and TERM into an exit, so an interrupted
+# run leaves no tmux server with a forktop in it behind.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # CPU nanoseconds used so far by process $1 (all its threads).
 cpu_ns() {
