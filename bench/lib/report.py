@@ -46,6 +46,11 @@ def percentile(values, p):
     return ordered[index]
 
 
+def shown(value):
+    # As summary.py shows it: whole numbers, but three significant digits for small figures.
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def load_samples(path):
     with open(path) as f:
         return [float(line) for line in f if line.strip()]
@@ -135,8 +140,8 @@ def main():
         json.dump(result, f, indent=1)
     plot(result, os.path.join(args.out, f"{args.name}.svg"))
     for s in series:
-        print(f"{args.name}: {s['label']:<28} median {s['median']:>12.0f} {args.unit}  "
-              f"p99 {s['p99']:>12.0f}  x{s['ratio_to_baseline']:.2f}")
+        print(f"{args.name}: {s['label']:<28} median {shown(s['median']):>12} {args.unit}  "
+              f"p99 {shown(s['p99']):>12}  x{s['ratio_to_baseline']:.2f}")
     for t in result["targets"]:
         print(f"{args.name}: target {t['target']:<30} {t['measure']} {t['value']}  "
               f"{'met' if t['met'] else 'NOT MET'}")

@@ -12,6 +12,7 @@
 
 #include "app/event_source.h"
 #include "app/live.h"
+#include "app/stats.h"
 #include "app/store.h"
 #include "app/ui.h"
 #include "model/tree_view.h"
@@ -33,6 +34,7 @@ struct Options {
   double speed = 1.0;
   bool ascii = false;
   double tombstone_seconds = 10.0;
+  std::string stats;
 };
 
 bool LocaleIsUtf8() {
@@ -115,10 +117,18 @@ int Run(const Options& opt) {
     return 0;
   }
 
+  std::unique_ptr<StatsFile> stats_file;
+  if (!opt.stats.empty()) {
+    auto f = StatsFile::Create(opt.stats);
+    if (!f.ok()) return Fail(f.status(), 2);
+    stats_file = *std::move(f);
+  }
   auto terminal = tui::TtyTerminal::Open(STDIN_FILENO, STDOUT_FILENO);
   if (!terminal.ok()) return Fail(terminal.status(), 2);
   auto loop = tui::EventLoop::Create();
   if (!loop.ok()) return Fail(loop.status(), 1);
+  if (stats_file) (*loop)->KeepFrameSamples(kMaxFrameSamples);
+  const uint64_t ui_start_ns = MonotonicNowNs();
   absl::Status status;
   {
     // Destroyed before the loop: its effect cleanups unwatch fds from the loop.
@@ -126,9 +136,17 @@ int Run(const Options& opt) {
         tui::Component(ForktopApp, AppProps{&store, loop->get(), opt.ascii || !LocaleIsUtf8()}));
     status = (*loop)->Run(runtime, **terminal);
   }
+  RunStats stats;
+  stats.frames = (*loop)->stats();
+  stats.process_cpu_ns = ProcessCpuNs();
+  stats.wall_ns = static_cast<int64_t>(MonotonicNowNs() - ui_start_ns);
   loop->reset();
   terminal->reset();  // restores the terminal before anything is printed
-  return status.ok() ? 0 : Fail(status, 1);
+  if (!status.ok()) return Fail(status, 1);
+  if (stats_file) {
+    if (absl::Status s = stats_file->Write(stats); !s.ok()) return Fail(s, 1);
+  }
+  return 0;
 }
 
 int Main(int argc, char** argv) {
@@ -149,6 +167,10 @@ int Main(int argc, char** argv) {
       ->needs(replay)
       ->check(CLI::NonNegativeNumber);
   replay->excludes(pid)->excludes(cgroup)->excludes(shim);
+  auto* stats = app.add_option(
+      "--stats", opt.stats,
+      "When the UI exits, write to FILE (JSON) the frames drawn and the CPU time of each");
+  stats->excludes(json)->excludes(once);
   app.add_flag("--ascii", opt.ascii, "Draw the tree with ASCII characters");
   app.add_option("--tombstone", opt.tombstone_seconds,
                  "Seconds exited processes stay visible (default 10)")

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,12 @@ namespace {
 
 // How long a lone ESC waits for the rest of an escape sequence before it counts as Esc.
 constexpr int kEscapeTimeoutMs = 30;
+
+int64_t ThreadCpuNs() {
+  timespec ts;
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 }  // namespace
 
@@ -63,6 +70,7 @@ void EventLoop::ArmFrame() {
 }
 
 absl::Status EventLoop::DrawFrame(Runtime& runtime, TtyTerminal& terminal) {
+  const int64_t cpu_start = ThreadCpuNs();
   const TermSize size = terminal.Size();
   const bool resized =
       size.width != runtime.screen().width() || size.height != runtime.screen().height();
@@ -72,7 +80,10 @@ absl::Status EventLoop::DrawFrame(Runtime& runtime, TtyTerminal& terminal) {
   terminal.Write(renderer_.Render(screen));
   needs_paint_ = false;
   last_frame_ = std::chrono::steady_clock::now();
-  ++frames_;
+  const int64_t cpu = ThreadCpuNs() - cpu_start;
+  ++stats_.frames;
+  stats_.cpu_ns += cpu;
+  if (stats_.samples_ns.size() < max_samples_) stats_.samples_ns.push_back(cpu);
   return absl::OkStatus();
 }
 

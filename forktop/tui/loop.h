@@ -7,6 +7,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -29,6 +31,15 @@ class FdWatcher {
   virtual void Unwatch(int fd) = 0;
 };
 
+// What the frames drawn so far cost (forktop --stats, bench/cases/forktop.sh). A frame is the
+// render (components, layout, effects), the diff and the write to the terminal; its cost is this
+// thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so other processes on the machine do not count.
+struct FrameStats {
+  int64_t frames = 0;
+  int64_t cpu_ns = 0;               // all frames
+  std::vector<int64_t> samples_ns;  // each frame's, for the first KeepFrameSamples(n) frames
+};
+
 class EventLoop : public FdWatcher {
  public:
   static absl::StatusOr<std::unique_ptr<EventLoop>> Create(int max_fps = 30);
@@ -41,7 +52,11 @@ class EventLoop : public FdWatcher {
   // SIGINT/SIGTERM arrives. The caller then destroys the terminal, which restores it.
   absl::Status Run(Runtime& runtime, TtyTerminal& terminal);
 
-  int frames() const { return frames_; }
+  int frames() const { return static_cast<int>(stats_.frames); }
+  // Keeps each frame's CPU time in stats().samples_ns, for at most `max` frames (bounded, so a
+  // forktop left running for days does not grow; 0, the default, keeps none).
+  void KeepFrameSamples(size_t max) { max_samples_ = max; }
+  const FrameStats& stats() const { return stats_; }
   int quit_signal() const { return quit_signal_; }  // SIGINT/SIGTERM that ended Run, or 0
 
  private:
@@ -62,7 +77,8 @@ class EventLoop : public FdWatcher {
   std::chrono::steady_clock::time_point last_frame_{};
   bool timer_armed_ = false;
   bool needs_paint_ = false;  // rendered between keys but not yet written to the terminal
-  int frames_ = 0;
+  FrameStats stats_;
+  size_t max_samples_ = 0;
   int quit_signal_ = 0;
   KeyParser parser_;
   std::chrono::steady_clock::time_point escape_pending_since_;  // when a lone ESC arrived

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <fstream>
@@ -104,6 +105,33 @@ TEST(ForktopTmuxTest, ResizesTo250ColumnsAndRestoresOnSigterm) {
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   tmux.ExpectRestored();
   ::unlink(pid_file.c_str());
+}
+
+TEST(ForktopTmuxTest, StatsFileCountsEveryFrameAtExit) {
+  Tmux tmux(250, 60);
+  ASSERT_TRUE(tmux.WaitFor("$"));
+  const std::string stats =
+      ::testing::TempDir() + "forktop-stats-" + std::to_string(::getpid()) + ".json";
+  tmux.StartForktop("--replay " + Fixture() + " --speed 0 --stats " + stats);
+  ASSERT_TRUE(tmux.WaitFor("webserver [web]"));
+  EXPECT_EQ(ReadFile(stats), "");  // created at start, written at exit
+  tmux.Keys({"j", "j"});           // more frames: the selection moves to bash
+  ASSERT_TRUE(tmux.WaitFor("pid   1200  bash")) << tmux.Capture();
+  tmux.Keys({"q"});
+  tmux.ExpectRestored();
+  const nlohmann::json j = nlohmann::json::parse(ReadFile(stats));
+  const int64_t frames = j["frames"];
+  EXPECT_GE(frames, 2);
+  ASSERT_EQ(j["frame_cpu_ns"].size(), static_cast<size_t>(frames));
+  int64_t sum = 0;
+  for (int64_t ns : j["frame_cpu_ns"]) {
+    EXPECT_GT(ns, 0);
+    sum += ns;
+  }
+  EXPECT_EQ(j["frame_cpu_ns_total"], sum);
+  EXPECT_GE(j["process_cpu_ns"], sum);
+  EXPECT_GT(j["wall_ns"], 0);
+  ::unlink(stats.c_str());
 }
 
 TEST(ForktopScriptTest, OncePrintsTheTree) {

@@ -220,6 +220,39 @@ TEST(TerminalTest, FramesAreCappedAndOnlyDrawnWhenDirty) {
   EXPECT_NE(out.find("ticks"), std::string::npos);
 }
 
+// Every frame's CPU time is counted, and per-frame samples are kept only up to the bound asked
+// for (forktop --stats must not grow without limit in a long session).
+TEST(TerminalTest, FrameStatsCountEachFrameWithBoundedSamples) {
+  Pty pty;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    auto term = TtyTerminal::Open(pty.slave, pty.slave);
+    auto loop = EventLoop::Create();
+    if (!term.ok() || !loop.ok()) ::_exit(100);
+    g_loop = loop->get();
+    (*loop)->KeepFrameSamples(3);
+    Runtime rt(Component(Busy));
+    if (!(*loop)->Run(rt, **term).ok()) ::_exit(101);
+    const FrameStats& s = (*loop)->stats();
+    int64_t sampled = 0;
+    bool positive = true;
+    for (int64_t ns : s.samples_ns) {
+      sampled += ns;
+      positive = positive && ns > 0;
+    }
+    term->reset();
+    if (s.frames != (*loop)->frames() || s.frames <= 3) ::_exit(1);  // Busy draws 5 or more
+    if (s.samples_ns.size() != 3) ::_exit(2);
+    if (!positive) ::_exit(3);
+    if (s.cpu_ns <= sampled) ::_exit(4);  // the total also has the frames not sampled
+    ::_exit(0);
+  }
+  int status = 0;
+  Drain(pty.master, child, status);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: frame count, 2: bound, 3: zero sample, 4: total";
+}
+
 // A lone ESC must become the Esc key even while another fd wakes the loop every 5 ms (a live
 // event source does): the escape deadline survives other wakeups.
 Element QuitOnEscWhileBusy() {
