@@ -302,8 +302,9 @@ class Supervisor {
       spawners_->Submit(
           [pending] { pending->result = pending->state->prepared->Spawn(pending->request); },
           [this, pending] {
-            if (absl::Status s = FinishSpawn(*pending); !s.ok())
+            if (absl::Status s = FinishSpawn(*pending); !s.ok()) {
               Refuse(*pending->state, s.message());
+            }
           });
       return absl::OkStatus();
     }
