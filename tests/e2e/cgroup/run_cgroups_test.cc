@@ -630,22 +630,39 @@ TEST_F(RunCgroupsTest, CreateRemovesRunsOfDeadSupervisorsOnly) {
     ASSERT_EQ(mkdir((shim + "/" + stale + "/ep").c_str(), 0755), 0);
     ASSERT_EQ(mkdir((shim + "/" + stale + "/ep/1").c_str(), 0755), 0);
   }
+  // Paused children must not outlive the test whatever happens to it (one left behind keeps
+  // ctest waiting on its output pipe). A run of another test in parallel may remove the stale
+  // run (and kill its orphans) before this test's own Create does: that is the same guarantee.
+  struct ChildGuard {
+    std::vector<pid_t> pids;
+    ~ChildGuard() {
+      for (pid_t pid : pids) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+    int Reap(pid_t pid) {
+      std::erase(pids, pid);
+      return WaitStatus(pid);
+    }
+  } children;
+  auto paused_child = [&]() {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      pause();
+      _exit(0);
+    }
+    children.pids.push_back(pid);
+    return pid;
+  };
   // A process the dead supervisor left behind in its v2 instance dir.
   const std::string stale_v2_instance = plan->v2_base + "/shim-bpf/" + stale + "/ep/1";
-  const pid_t orphan = fork();
-  if (orphan == 0) {
-    pause();
-    _exit(0);
-  }
+  const pid_t orphan = paused_child();
   ASSERT_TRUE(WriteStringToFile(stale_v2_instance + "/cgroup.procs", std::to_string(orphan)).ok());
   // And one only in a v1 instance dir (no cgroup.kill there: killed through its pidfd).
   pid_t v1_orphan = -1;
   if (bases.size() > 1) {
-    v1_orphan = fork();
-    if (v1_orphan == 0) {
-      pause();
-      _exit(0);
-    }
+    v1_orphan = paused_child();
     ASSERT_TRUE(WriteStringToFile(bases[1] + "/shim-bpf/" + stale + "/ep/1/cgroup.procs",
                                   std::to_string(v1_orphan))
                     .ok());
@@ -657,10 +674,10 @@ TEST_F(RunCgroupsTest, CreateRemovesRunsOfDeadSupervisorsOnly) {
   {
     absl::StatusOr<RunCgroups> run = RunCgroups::Create(options);
     ASSERT_TRUE(run.ok()) << run.status();
-    const int status = WaitStatus(orphan);
+    const int status = children.Reap(orphan);
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     if (v1_orphan > 0) {
-      const int v1_status = WaitStatus(v1_orphan);
+      const int v1_status = children.Reap(v1_orphan);
       EXPECT_TRUE(WIFSIGNALED(v1_status) && WTERMSIG(v1_status) == SIGKILL);
     }
     for (const std::string& base : bases) {
