@@ -77,8 +77,7 @@ Element TreeRow(const Store& store, const ViewRow& row, bool selected, bool asci
     spans.push_back({" <" + FormatExit(*n) + ", lived " + FormatDuration(n->Lifetime(0)) + ">",
                      failed ? base.Fg(tui::kRed) : base});
   }
-  if (row.collapsed)
-    spans.push_back({" (+" + std::to_string(tree.Descendants(n->tgid)) + ")", base});
+  if (row.collapsed) spans.push_back({" (+" + std::to_string(n->descendants()) + ")", base});
   const std::string cmd = CommandLine(*n);
   if (cmd != n->Name()) spans.push_back({"  " + cmd, base.Dim()});
   Element e = Text(std::move(spans));
@@ -124,9 +123,8 @@ Element DetailsPane(const DetailsProps& p) {
   std::string parent = std::to_string(n->ppid);
   if (n->ppid != n->original_ppid)
     parent += " (forked by " + std::to_string(n->original_ppid) + ")";
-  const int kids = static_cast<int>(tree.Children(n->tgid).size());
-  line("ppid  ", parent + "   children " + std::to_string(kids) + "  (all " +
-                     std::to_string(tree.Descendants(n->tgid)) + ")   threads " +
+  line("ppid  ", parent + "   children " + std::to_string(n->children().size()) + "  (all " +
+                     std::to_string(n->descendants()) + ")   threads " +
                      std::to_string(n->threads.size() + (n->exited ? 0 : 1)));
   line("argv  ", CommandLine(*n));
   if (!n->filename.empty()) line("exe   ", n->filename);
