@@ -19,6 +19,17 @@ namespace shim::forktop {
 
 struct ProcNode {
   int32_t tgid = 0;
+
+ private:
+  // The tree's shape (see the accessors below), declared right after the pid: a frame reads
+  // these and the pid of every node, a walk over 10,000 nodes is bound by cache misses, and
+  // with them together it misses once per node instead of twice.
+  friend class ProcessTree;
+  int descendants_ = 0;
+  ProcNode* parent_ = nullptr;
+  std::vector<const ProcNode*> children_;
+
+ public:
   int32_t ppid = 0;           // the current parent (init, or none, after the parent exited)
   int32_t original_ppid = 0;  // the parent that forked it
   std::string comm;
@@ -49,12 +60,6 @@ struct ProcNode {
   const std::vector<const ProcNode*>& children() const { return children_; }
   // Number of processes below this one (transitively).
   int descendants() const { return descendants_; }
-
- private:
-  friend class ProcessTree;
-  ProcNode* parent_ = nullptr;
-  std::vector<const ProcNode*> children_;
-  int descendants_ = 0;
 };
 
 struct TreeOptions {
