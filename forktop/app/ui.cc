@@ -42,6 +42,13 @@ std::string PadLeft(const std::string& s, size_t n) {
   return s.size() >= n ? s : std::string(n - s.size(), ' ') + s;
 }
 
+// The rows of a render, for the next one: reused while neither the tree nor the view changed.
+struct RowsCache {
+  uint64_t version = 0;
+  ViewOptions view;
+  std::shared_ptr<const std::vector<ViewRow>> rows;
+};
+
 // Everything the tree and the details pane need for one render.
 struct TreeProps {
   Store* store;
@@ -281,7 +288,15 @@ Element ForktopApp(const AppProps& props) {
   view.filter = filter;
   view.collapsed = collapsed;
   view.ascii = props.ascii;
-  auto rows = std::make_shared<const std::vector<ViewRow>>(Flatten(store->tree(), view));
+  // The once-a-second clock re-renders for the uptimes alone: the tree's rows are the same then,
+  // and flattening 10,000 processes again would be most of that frame.
+  auto rows_cache = tui::use_ref<RowsCache>({});
+  if (rows_cache->rows == nullptr || rows_cache->version != store->tree().version() ||
+      rows_cache->view != view) {
+    *rows_cache = {store->tree().version(), view,
+                   std::make_shared<const std::vector<ViewRow>>(Flatten(store->tree(), view))};
+  }
+  const std::shared_ptr<const std::vector<ViewRow>> rows = rows_cache->rows;
 
   // The selection follows its process; if it vanished, the row at the same place is selected.
   int index = -1;
