@@ -42,6 +42,13 @@ std::string PadLeft(const std::string& s, size_t n) {
   return s.size() >= n ? s : std::string(n - s.size(), ' ') + s;
 }
 
+// The rows of a render, for the next one: reused while neither the tree nor the view changed.
+struct RowsCache {
+  uint64_t version = 0;
+  ViewOptions view;
+  std::shared_ptr<const std::vector<ViewRow>> rows;
+};
+
 // Everything the tree and the details pane need for one render.
 struct TreeProps {
   Store* store;
@@ -77,8 +84,7 @@ Element TreeRow(const Store& store, const ViewRow& row, bool selected, bool asci
     spans.push_back({" <" + FormatExit(*n) + ", lived " + FormatDuration(n->Lifetime(0)) + ">",
                      failed ? base.Fg(tui::kRed) : base});
   }
-  if (row.collapsed)
-    spans.push_back({" (+" + std::to_string(tree.Descendants(n->tgid)) + ")", base});
+  if (row.collapsed) spans.push_back({" (+" + std::to_string(n->descendants()) + ")", base});
   const std::string cmd = CommandLine(*n);
   if (cmd != n->Name()) spans.push_back({"  " + cmd, base.Dim()});
   Element e = Text(std::move(spans));
@@ -124,9 +130,8 @@ Element DetailsPane(const DetailsProps& p) {
   std::string parent = std::to_string(n->ppid);
   if (n->ppid != n->original_ppid)
     parent += " (forked by " + std::to_string(n->original_ppid) + ")";
-  const int kids = static_cast<int>(tree.Children(n->tgid).size());
-  line("ppid  ", parent + "   children " + std::to_string(kids) + "  (all " +
-                     std::to_string(tree.Descendants(n->tgid)) + ")   threads " +
+  line("ppid  ", parent + "   children " + std::to_string(n->children().size()) + "  (all " +
+                     std::to_string(n->descendants()) + ")   threads " +
                      std::to_string(n->threads.size() + (n->exited ? 0 : 1)));
   line("argv  ", CommandLine(*n));
   if (!n->filename.empty()) line("exe   ", n->filename);
@@ -283,7 +288,15 @@ Element ForktopApp(const AppProps& props) {
   view.filter = filter;
   view.collapsed = collapsed;
   view.ascii = props.ascii;
-  auto rows = std::make_shared<const std::vector<ViewRow>>(Flatten(store->tree(), view));
+  // The once-a-second clock re-renders for the uptimes alone: the tree's rows are the same then,
+  // and flattening 10,000 processes again would be most of that frame.
+  auto rows_cache = tui::use_ref<RowsCache>({});
+  if (rows_cache->rows == nullptr || rows_cache->version != store->tree().version() ||
+      rows_cache->view != view) {
+    *rows_cache = {store->tree().version(), view,
+                   std::make_shared<const std::vector<ViewRow>>(Flatten(store->tree(), view))};
+  }
+  const std::shared_ptr<const std::vector<ViewRow>> rows = rows_cache->rows;
 
   // The selection follows its process; if it vanished, the row at the same place is selected.
   int index = -1;

@@ -5,14 +5,24 @@
 namespace shim::forktop {
 namespace {
 
-const std::vector<int32_t> kNoChildren;
+bool ByPid(const ProcNode* a, const ProcNode* b) { return a->tgid < b->tgid; }
+
+void InsertSorted(std::vector<const ProcNode*>& nodes, const ProcNode* node) {
+  nodes.insert(std::lower_bound(nodes.begin(), nodes.end(), node, ByPid), node);
+}
+
+void EraseSorted(std::vector<const ProcNode*>& nodes, const ProcNode* node) {
+  auto it = std::lower_bound(nodes.begin(), nodes.end(), node, ByPid);
+  if (it != nodes.end() && *it == node) nodes.erase(it);
+}
 
 }  // namespace
 
-std::string ProcNode::Name() const {
+std::string_view ProcNode::NameView() const {
   if (!comm.empty()) return comm;
   const size_t slash = filename.rfind('/');
-  return slash == std::string::npos ? filename : filename.substr(slash + 1);
+  return slash == std::string::npos ? std::string_view(filename)
+                                    : std::string_view(filename).substr(slash + 1);
 }
 
 ProcNode& ProcessTree::Upsert(const trace::ProcessEvent& e) {
@@ -21,7 +31,17 @@ ProcNode& ProcessTree::Upsert(const trace::ProcessEvent& e) {
   ProcNode& n = nodes_[e.tgid];
   n.tgid = e.tgid;
   n.original_ppid = e.parent_tgid;
-  SetParent(n, e.parent_tgid);
+  n.ppid = e.parent_tgid;
+  if (n.ppid != 0 && n.ppid != n.tgid) kids_[n.ppid].insert(n.tgid);
+  Link(n);
+  // Processes that named this pid as their parent before it was known were top-level so far.
+  if (auto waiting = kids_.find(n.tgid); waiting != kids_.end()) {
+    for (int32_t tgid : waiting->second) {
+      ProcNode& kid = nodes_.at(tgid);
+      Unlink(kid);
+      Link(kid);
+    }
+  }
   n.comm = e.comm;
   n.cgroup_id = e.cgroup_id;
   n.entrypoint = e.entrypoint;
@@ -31,12 +51,62 @@ ProcNode& ProcessTree::Upsert(const trace::ProcessEvent& e) {
 }
 
 void ProcessTree::SetParent(ProcNode& node, int32_t ppid) {
+  Unlink(node);
   if (auto it = kids_.find(node.ppid); it != kids_.end()) {
     it->second.erase(node.tgid);
     if (it->second.empty()) kids_.erase(it);
   }
   node.ppid = ppid;
   if (ppid != 0 && ppid != node.tgid) kids_[ppid].insert(node.tgid);
+  Link(node);
+}
+
+void ProcessTree::Link(ProcNode& node) {
+  ProcNode* parent = nullptr;
+  if (node.ppid != 0 && node.ppid != node.tgid) {
+    if (auto it = nodes_.find(node.ppid); it != nodes_.end()) parent = &it->second;
+  }
+  for (const ProcNode* a = parent; a != nullptr; a = a->parent_) {
+    if (a == &node) {  // a ppid loop
+      refused_.insert(node.tgid);
+      parent = nullptr;
+      break;
+    }
+  }
+  if (parent == nullptr) {
+    InsertSorted(roots_, &node);
+    return;
+  }
+  node.parent_ = parent;
+  InsertSorted(parent->children_, &node);
+  for (ProcNode* a = parent; a != nullptr; a = a->parent_) a->descendants_ += 1 + node.descendants_;
+}
+
+void ProcessTree::Unlink(ProcNode& node) {
+  ProcNode* parent = node.parent_;
+  if (parent == nullptr) {
+    EraseSorted(roots_, &node);
+    refused_.erase(node.tgid);
+    return;
+  }
+  EraseSorted(parent->children_, &node);
+  for (ProcNode* a = parent; a != nullptr; a = a->parent_) a->descendants_ -= 1 + node.descendants_;
+  node.parent_ = nullptr;
+}
+
+void ProcessTree::RelinkRefused() {
+  const std::set<int32_t> refused = std::move(refused_);
+  refused_.clear();
+  for (int32_t tgid : refused) {
+    ProcNode& n = nodes_.at(tgid);
+    Unlink(n);
+    Link(n);  // refused again while the loop lasts
+  }
+}
+
+void ProcessTree::Touch() {
+  ++version_;
+  if (!refused_.empty()) RelinkRefused();
 }
 
 void ProcessTree::Orphan(int32_t parent) {
@@ -54,10 +124,15 @@ void ProcessTree::Orphan(int32_t parent) {
 void ProcessTree::Remove(int32_t tgid) {
   auto it = nodes_.find(tgid);
   if (it == nodes_.end()) return;
-  if (!it->second.exited) --live_;
-  SetParent(it->second, 0);
-  nodes_.erase(it);
+  ProcNode& n = it->second;
+  if (!n.exited) --live_;
+  threads_ -= n.threads.size();
+  SetParent(n, 0);
+  // The children leave while the node is still there, so their links never point at a freed
+  // node.
   Orphan(tgid);
+  Unlink(n);
+  nodes_.erase(it);
 }
 
 void ProcessTree::Apply(const trace::ProcessEvent& e) {
@@ -79,7 +154,7 @@ void ProcessTree::Apply(const trace::ProcessEvent& e) {
       if (e.is_thread) {
         ProcNode& n = Upsert(e);
         if (n.exited) break;  // a late thread event of a process that already ended
-        n.threads.insert(e.pid);
+        if (n.threads.insert(e.pid).second) ++threads_;
         ++n.threads_started;
         break;
       }
@@ -113,13 +188,14 @@ void ProcessTree::Apply(const trace::ProcessEvent& e) {
       if (it == nodes_.end() || it->second.exited) break;
       ProcNode& n = it->second;
       if (e.is_thread) {
-        n.threads.erase(e.pid);
+        threads_ -= n.threads.erase(e.pid);
         break;
       }
       n.exited = true;
       n.exit_ns = e.timestamp_ns;
       n.exit_code = e.exit_code;
       n.exit_signal = e.exit_signal;
+      threads_ -= n.threads.size();
       n.threads.clear();
       --live_;
       tombstones_.insert({n.exit_ns, n.tgid});
@@ -159,65 +235,23 @@ const ProcNode* ProcessTree::Find(int32_t tgid) const {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
-size_t ProcessTree::thread_count() const {
-  size_t n = 0;
-  for (const auto& [tgid, node] : nodes_) n += node.threads.size();
-  return n;
-}
-
-void ProcessTree::BuildIndex() const {
-  if (index_valid_) return;
-  children_.clear();
-  roots_.clear();
-  descendants_.clear();
-  for (const auto& [tgid, node] : nodes_) {
-    if (node.ppid != 0 && node.ppid != tgid && nodes_.count(node.ppid)) {
-      children_[node.ppid].push_back(tgid);
-    } else {
-      roots_.push_back(tgid);
-    }
+std::vector<int32_t> ProcessTree::Children(int32_t tgid) const {
+  std::vector<int32_t> out;
+  if (const ProcNode* n = Find(tgid)) {
+    for (const ProcNode* kid : n->children_) out.push_back(kid->tgid);
   }
-  for (auto& [tgid, kids] : children_) std::sort(kids.begin(), kids.end());
-  std::sort(roots_.begin(), roots_.end());
-  // Descendant counts, iteratively (deep chains must not overflow the stack). A parent cycle
-  // (impossible from real events) would leave its members out of `roots_`; they are skipped.
-  std::vector<std::pair<int32_t, bool>> stack;
-  for (int32_t r : roots_) stack.push_back({r, false});
-  while (!stack.empty()) {
-    auto [tgid, done] = stack.back();
-    stack.pop_back();
-    auto kids = children_.find(tgid);
-    if (!done) {
-      stack.push_back({tgid, true});
-      if (kids != children_.end()) {
-        for (int32_t k : kids->second) stack.push_back({k, false});
-      }
-      continue;
-    }
-    int total = 0;
-    if (kids != children_.end()) {
-      for (int32_t k : kids->second) total += 1 + descendants_[k];
-    }
-    descendants_[tgid] = total;
-  }
-  index_valid_ = true;
+  return out;
 }
 
-const std::vector<int32_t>& ProcessTree::Children(int32_t tgid) const {
-  BuildIndex();
-  auto it = children_.find(tgid);
-  return it == children_.end() ? kNoChildren : it->second;
-}
-
-const std::vector<int32_t>& ProcessTree::Roots() const {
-  BuildIndex();
-  return roots_;
+std::vector<int32_t> ProcessTree::Roots() const {
+  std::vector<int32_t> out;
+  for (const ProcNode* root : roots_) out.push_back(root->tgid);
+  return out;
 }
 
 int ProcessTree::Descendants(int32_t tgid) const {
-  BuildIndex();
-  auto it = descendants_.find(tgid);
-  return it == descendants_.end() ? 0 : it->second;
+  const ProcNode* n = Find(tgid);
+  return n == nullptr ? 0 : n->descendants_;
 }
 
 std::string EntrypointFromCgroupPath(const std::string& path) {

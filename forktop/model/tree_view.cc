@@ -58,86 +58,123 @@ bool Matches(const ProcNode& node, const std::string& filter) {
   return false;
 }
 
+namespace {
+
+// Siblings in display order, kept (with a filter) to the processes on the way to a match. Reads
+// only the nodes, never the tree's index by pid: this runs for every process every frame.
+class SiblingOrder {
+ public:
+  SiblingOrder(const ViewOptions& options, const std::unordered_set<const ProcNode*>* keep)
+      : sort_(options.sort), keep_(keep) {}
+
+  // `nodes` (sorted by pid) in display order; valid until the next call.
+  const std::vector<const ProcNode*>& Order(const std::vector<const ProcNode*>& nodes) {
+    if (sort_ == SortKey::kPid && keep_ == nullptr) return nodes;  // already in order
+    scratch_.clear();
+    for (const ProcNode* n : nodes) {
+      if (keep_ == nullptr || keep_->count(n) > 0) scratch_.push_back(n);
+    }
+    std::sort(scratch_.begin(), scratch_.end(),
+              [this](const ProcNode* x, const ProcNode* y) { return Before(*x, *y); });
+    return scratch_;
+  }
+
+ private:
+  // By the sort key, ties by pid.
+  bool Before(const ProcNode& x, const ProcNode& y) const {
+    switch (sort_) {
+      case SortKey::kPid:
+        break;
+      case SortKey::kName:
+        if (x.NameView() != y.NameView()) return x.NameView() < y.NameView();
+        break;
+      case SortKey::kAge:  // oldest first
+        if (x.start_ns != y.start_ns) return x.start_ns < y.start_ns;
+        break;
+      case SortKey::kChildren:  // biggest subtree first
+        if (x.descendants() != y.descendants()) return x.descendants() > y.descendants();
+        break;
+    }
+    return x.tgid < y.tgid;
+  }
+
+  SortKey sort_;
+  const std::unordered_set<const ProcNode*>* keep_;
+  std::vector<const ProcNode*> scratch_;
+};
+
+// The processes a filter shows: its matches and their ancestors.
+struct FilterResult {
+  std::unordered_set<const ProcNode*> keep;
+  std::unordered_set<const ProcNode*> matched;
+};
+
+FilterResult ApplyFilter(const ProcessTree& tree, const std::string& filter) {
+  FilterResult result;
+  std::vector<const ProcNode*> stack(tree.root_nodes().rbegin(), tree.root_nodes().rend());
+  while (!stack.empty()) {
+    const ProcNode* n = stack.back();
+    stack.pop_back();
+    if (Matches(*n, filter)) {
+      result.matched.insert(n);
+      for (const ProcNode* a = n; a != nullptr && result.keep.insert(a).second; a = a->parent()) {
+      }
+    }
+    stack.insert(stack.end(), n->children().rbegin(), n->children().rend());
+  }
+  return result;
+}
+
+}  // namespace
+
 std::vector<ViewRow> Flatten(const ProcessTree& tree, const ViewOptions& options) {
   // With a filter, only matches and their ancestors are shown, and collapsing is ignored on the
   // way to a match (a search must find what is hidden).
-  std::unordered_set<int32_t> keep;
-  std::unordered_set<int32_t> matched;
   const bool filtering = !options.filter.empty();
-  if (filtering) {
-    std::vector<int32_t> stack(tree.Roots().rbegin(), tree.Roots().rend());
-    while (!stack.empty()) {
-      const int32_t tgid = stack.back();
-      stack.pop_back();
-      const ProcNode* n = tree.Find(tgid);
-      if (n != nullptr && Matches(*n, options.filter)) {
-        matched.insert(tgid);
-        for (const ProcNode* a = n; a != nullptr && keep.insert(a->tgid).second;
-             a = a->ppid != 0 ? tree.Find(a->ppid) : nullptr) {
-        }
-      }
-      for (int32_t c : tree.Children(tgid)) stack.push_back(c);
-    }
-  }
-
-  auto sorted = [&](const std::vector<int32_t>& ids) {
-    std::vector<int32_t> out;
-    out.reserve(ids.size());
-    for (int32_t id : ids) {
-      if (!filtering || keep.count(id)) out.push_back(id);
-    }
-    auto key_less = [&](int32_t a, int32_t b) {
-      const ProcNode* x = tree.Find(a);
-      const ProcNode* y = tree.Find(b);
-      switch (options.sort) {
-        case SortKey::kPid:
-          return a < b;
-        case SortKey::kName: {
-          const std::string nx = x->Name(), ny = y->Name();
-          return nx != ny ? nx < ny : a < b;
-        }
-        case SortKey::kAge:  // oldest first
-          return x->start_ns != y->start_ns ? x->start_ns < y->start_ns : a < b;
-        case SortKey::kChildren: {  // biggest subtree first
-          const int dx = tree.Descendants(a), dy = tree.Descendants(b);
-          return dx != dy ? dx > dy : a < b;
-        }
-      }
-      return a < b;
-    };
-    std::sort(out.begin(), out.end(), key_less);
-    return out;
-  };
+  FilterResult filter;
+  if (filtering) filter = ApplyFilter(tree, options.filter);
+  SiblingOrder order(options, filtering ? &filter.keep : nullptr);
 
   const Glyphs& g = options.ascii ? kAscii : kUnicode;
   std::vector<ViewRow> rows;
+  rows.reserve(tree.size());
   struct Frame {
-    int32_t tgid;
+    const ProcNode* node;
     int depth;
-    std::string indent;  // the prefix for this node's children
-    bool last;
+    bool last;  // the last of its siblings
   };
   std::vector<Frame> stack;
   {
-    const std::vector<int32_t> roots = sorted(tree.Roots());
-    for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.push_back({*it, 0, "", true});
+    const std::vector<const ProcNode*>& roots = order.Order(tree.root_nodes());
+    for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.push_back({*it, 0, true});
   }
+  // open[d]: the ancestor at depth d has siblings below it, so its column continues ("│").
+  // A depth-first walk visits a node right after its ancestors, so open[1..depth-1] are its own
+  // ancestors' when it comes up.
+  std::vector<bool> open;
   while (!stack.empty()) {
-    Frame f = std::move(stack.back());
+    const Frame f = stack.back();
     stack.pop_back();
     ViewRow row;
-    row.tgid = f.tgid;
+    row.tgid = f.node->tgid;
     row.depth = f.depth;
-    if (f.depth > 0) row.prefix = f.indent + (f.last ? g.last : g.tee);
-    const std::vector<int32_t> kids = sorted(tree.Children(f.tgid));
+    if (f.depth > 0) {
+      for (int d = 1; d < f.depth; ++d) row.prefix += open[d] ? g.pipe : g.blank;
+      row.prefix += f.last ? g.last : g.tee;
+    }
+    open.resize(f.depth + 1);
+    open[f.depth] = !f.last;
+    const std::vector<const ProcNode*>& kids = order.Order(f.node->children());
     row.has_children = !kids.empty();
-    row.collapsed = row.has_children && options.collapsed.count(f.tgid) > 0 && !filtering;
-    row.match = filtering ? matched.count(f.tgid) > 0 : true;
-    rows.push_back(row);
-    if (row.collapsed) continue;
-    const std::string child_indent = f.depth > 0 ? f.indent + (f.last ? g.blank : g.pipe) : "";
+    row.collapsed = row.has_children && !filtering && options.collapsed.count(row.tgid) > 0;
+    row.match = filtering ? filter.matched.count(f.node) > 0 : true;
+    rows.push_back(std::move(row));
+    if (rows.back().collapsed) continue;
     for (size_t i = kids.size(); i-- > 0;) {
-      stack.push_back({kids[i], f.depth + 1, child_indent, i + 1 == kids.size()});
+      // The walk is bound by cache misses on nodes it has not read yet: ask for the children
+      // now, so their misses overlap instead of coming one by one as they are popped.
+      __builtin_prefetch(kids[i]);
+      stack.push_back({kids[i], f.depth + 1, i + 1 == kids.size()});
     }
   }
   return rows;

@@ -21,6 +21,8 @@ struct ViewOptions {
   std::string filter;           // case-insensitive substring of pid, name, exe or argv
   std::set<int32_t> collapsed;  // subtrees hidden under these processes
   bool ascii = false;           // "|-" and "`-" instead of box-drawing characters
+
+  bool operator==(const ViewOptions&) const = default;
 };
 
 struct ViewRow {

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <map>
+#include <random>
+
 #include "events.h"
 #include "model/tree_view.h"
 
@@ -120,6 +124,143 @@ TEST(ProcessTreeTest, EntrypointFromCgroupPath) {
   EXPECT_EQ(EntrypointFromCgroupPath("/user.slice/shim-bpf/r2/db"), "db");
   EXPECT_EQ(EntrypointFromCgroupPath("/shim-bpf/r2"), "");
   EXPECT_EQ(EntrypointFromCgroupPath("/other"), "");
+}
+
+// The shape recomputed from scratch from the ppids, as ProcessTree did before it kept it up to
+// date event by event: a process hangs below its parent if the parent is in the tree.
+struct Shape {
+  std::map<int32_t, std::vector<int32_t>> children;
+  std::vector<int32_t> roots;
+  std::map<int32_t, int> descendants;
+  size_t threads = 0;
+};
+
+Shape FromScratch(const ProcessTree& tree, const std::vector<int32_t>& pids) {
+  Shape s;
+  for (int32_t pid : pids) {  // ascending, so every list comes out sorted by pid
+    const ProcNode* n = tree.Find(pid);
+    if (n == nullptr) continue;
+    s.threads += n->threads.size();
+    if (n->ppid != 0 && n->ppid != pid && tree.Find(n->ppid) != nullptr) {
+      s.children[n->ppid].push_back(pid);
+    } else {
+      s.roots.push_back(pid);
+    }
+  }
+  std::function<int(int32_t)> count = [&](int32_t pid) {
+    int total = 0;
+    for (int32_t kid : s.children[pid]) total += 1 + count(kid);
+    return s.descendants[pid] = total;
+  };
+  for (int32_t root : s.roots) count(root);
+  return s;
+}
+
+void ExpectShapeMatches(const ProcessTree& tree, const std::vector<int32_t>& pids) {
+  const Shape s = FromScratch(tree, pids);
+  EXPECT_EQ(tree.Roots(), s.roots);
+  EXPECT_EQ(tree.root_nodes().size(), s.roots.size());
+  EXPECT_EQ(tree.thread_count(), s.threads);
+  size_t reached = s.roots.size();
+  for (int32_t pid : pids) {
+    const ProcNode* n = tree.Find(pid);
+    if (n == nullptr) continue;
+    auto kids = s.children.find(pid);
+    EXPECT_EQ(tree.Children(pid), kids == s.children.end() ? std::vector<int32_t>{} : kids->second)
+        << "pid " << pid;
+    EXPECT_EQ(n->descendants(), s.descendants.at(pid)) << "pid " << pid;
+    for (const ProcNode* kid : n->children()) EXPECT_EQ(kid->parent(), n) << "pid " << pid;
+    reached += n->children().size();
+  }
+  EXPECT_EQ(reached, tree.size());  // every process hangs somewhere, exactly once
+}
+
+// Random but possible event sequences: forks under live or exited processes and under parents
+// outside the tree (which show up later as snapshots and adopt them), pid reuse, execs, threads,
+// exits that reparent to init, init itself replaced, lost events and tombstone expiry. After
+// every event the incrementally kept shape must equal a recomputation.
+TEST(ProcessTreeTest, IncrementalShapeEqualsRecomputation) {
+  constexpr int32_t kMaxPid = 40;         // processes 1..40, pids reused
+  constexpr int32_t kOutsideFirst = 900;  // parents outside the tree: 900..904
+  std::vector<int32_t> pids;
+  for (int32_t pid = 1; pid <= kMaxPid; ++pid) pids.push_back(pid);
+  for (int32_t pid = kOutsideFirst; pid < kOutsideFirst + 5; ++pid) pids.push_back(pid);
+  for (uint32_t seed = 1; seed <= 30; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    ProcessTree tree(TreeOptions{.tombstone_ns = 3 * kSec});
+    uint64_t now = kSec;
+    int32_t next_tid = 5000;
+    auto present = [&] {
+      std::vector<int32_t> out;
+      for (int32_t pid : pids) {
+        if (tree.Find(pid) != nullptr) out.push_back(pid);
+      }
+      return out;
+    };
+    tree.Apply(Snapshot(0, 1, 0, "init"));
+    for (int step = 0; step < 300; ++step) {
+      now += static_cast<uint64_t>(pick(0, 400)) * 1'000'000;
+      const std::vector<int32_t> known = present();
+      const int32_t some = known.empty() ? 1 : known[pick(0, static_cast<int>(known.size()) - 1)];
+      const int32_t pid = pick(1, kMaxPid);
+      switch (pick(0, 9)) {
+        case 0:
+        case 1:
+        case 2: {  // a fork below a process in the tree, or below one outside it
+          const int32_t parent = pick(0, 4) == 0 ? kOutsideFirst + pick(0, 4) : some;
+          if (pid != parent && pid != 1) tree.Apply(Fork(now, pid, parent, "p"));
+          break;
+        }
+        case 3:
+          tree.Apply(Exec(now, some, "x", "/bin/x", {"x"}));
+          break;
+        case 4:
+        case 5:
+          tree.Apply(Exit(now, some, pick(0, 1)));
+          break;
+        case 6:
+          tree.Apply(Thread(now, next_tid++, some));
+          break;
+        case 7:
+          tree.Apply(ThreadExit(now, pick(5000, next_tid), some));
+          break;
+        case 8:  // a parent outside the tree shows up (or init is replaced)
+          tree.Apply(pick(0, 5) == 0 ? Snapshot(now, 1, 0, "init")
+                                     : Snapshot(now, kOutsideFirst + pick(0, 4), 0, "outside"));
+          break;
+        case 9:
+          if (pick(0, 1) == 0) {
+            tree.Advance(now + static_cast<uint64_t>(pick(0, 4)) * kSec);
+          } else {
+            tree.Apply(Lost(now, 1));
+          }
+          break;
+      }
+      ExpectShapeMatches(tree, pids);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
+TEST(ProcessTreeTest, ParentLoopsStayVisible) {
+  // 10 names 11 as its parent and 11 names 10: impossible from the kernel, possible in a replay
+  // file. Both stay on screen, once each; once the loop breaks the tree is the ppids' again.
+  ProcessTree tree;
+  tree.Apply(Fork(1, 10, 11));
+  tree.Apply(Fork(2, 11, 10));
+  auto ids = [&] {
+    std::vector<int32_t> out;
+    for (const ViewRow& r : Flatten(tree, {})) out.push_back(r.tgid);
+    return out;
+  };
+  EXPECT_EQ(ids(), (std::vector<int32_t>{10, 11}));
+  EXPECT_EQ(tree.Descendants(10), 1);
+  tree.Apply(Exit(3, 11, 0));  // 10 is orphaned (no init here): top level, 11 below it
+  EXPECT_EQ(tree.Find(10)->ppid, 0);
+  EXPECT_EQ(ids(), (std::vector<int32_t>{10, 11}));
+  ExpectShapeMatches(tree, {10, 11});
 }
 
 TEST(TreeViewTest, FlattenSortsCollapsesAndFilters) {
