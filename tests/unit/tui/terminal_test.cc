@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -193,22 +194,35 @@ Element Busy() {
   return Text("ticks " + std::to_string(ticks));
 }
 
+// Forks a child that runs the Busy component on the pty until it quits, then exits with what
+// `report` makes of the loop (100, 101: the terminal or loop could not start or run). `prepare`
+// runs before the loop does.
+pid_t ForkBusyLoop(const Pty& pty, const std::function<void(EventLoop&)>& prepare,
+                   const std::function<int(EventLoop&)>& report) {
+  const pid_t child = ::fork();
+  if (child != 0) return child;
+  auto term = TtyTerminal::Open(pty.slave, pty.slave);
+  auto loop = EventLoop::Create();
+  if (!term.ok() || !loop.ok()) ::_exit(100);
+  g_loop = loop->get();
+  prepare(**loop);
+  Runtime rt(Component(Busy));
+  if (!(*loop)->Run(rt, **term).ok()) ::_exit(101);
+  const int code = report(**loop);
+  term->reset();
+  ::_exit(code);
+}
+
 TEST(TerminalTest, FramesAreCappedAndOnlyDrawnWhenDirty) {
   Pty pty;
-  const pid_t child = ::fork();
-  if (child == 0) {
-    auto term = TtyTerminal::Open(pty.slave, pty.slave);
-    auto loop = EventLoop::Create();
-    if (!term.ok() || !loop.ok()) ::_exit(100);
-    g_loop = loop->get();
-    Runtime rt(Component(Busy));
-    if (!(*loop)->Run(rt, **term).ok()) ::_exit(101);
-    const int frames = (*loop)->frames();
-    // Report: frames while busy (1 + at most 30/s * 0.4 s + slack) and none while idle.
-    const bool idle_quiet = frames == g_frames_at_idle;
-    term->reset();
-    ::_exit(idle_quiet ? std::min(frames, 99) : 150 + std::min(frames, 99));
-  }
+  const pid_t child = ForkBusyLoop(
+      pty, [](EventLoop&) {},
+      [](EventLoop& loop) {
+        const int frames = loop.frames();
+        // Report: frames while busy (1 + at most 30/s * 0.4 s + slack) and none while idle.
+        const bool idle_quiet = frames == g_frames_at_idle;
+        return idle_quiet ? std::min(frames, 99) : 150 + std::min(frames, 99);
+      });
   int status = 0;
   const std::string out = Drain(pty.master, child, status);
   ASSERT_TRUE(WIFEXITED(status));
@@ -224,29 +238,22 @@ TEST(TerminalTest, FramesAreCappedAndOnlyDrawnWhenDirty) {
 // for (forktop --stats must not grow without limit in a long session).
 TEST(TerminalTest, FrameStatsCountEachFrameWithBoundedSamples) {
   Pty pty;
-  const pid_t child = ::fork();
-  if (child == 0) {
-    auto term = TtyTerminal::Open(pty.slave, pty.slave);
-    auto loop = EventLoop::Create();
-    if (!term.ok() || !loop.ok()) ::_exit(100);
-    g_loop = loop->get();
-    (*loop)->KeepFrameSamples(3);
-    Runtime rt(Component(Busy));
-    if (!(*loop)->Run(rt, **term).ok()) ::_exit(101);
-    const FrameStats& s = (*loop)->stats();
-    int64_t sampled = 0;
-    bool positive = true;
-    for (int64_t ns : s.samples_ns) {
-      sampled += ns;
-      positive = positive && ns > 0;
-    }
-    term->reset();
-    if (s.frames != (*loop)->frames() || s.frames <= 3) ::_exit(1);  // Busy draws 5 or more
-    if (s.samples_ns.size() != 3) ::_exit(2);
-    if (!positive) ::_exit(3);
-    if (s.cpu_ns <= sampled) ::_exit(4);  // the total also has the frames not sampled
-    ::_exit(0);
-  }
+  const pid_t child = ForkBusyLoop(
+      pty, [](EventLoop& loop) { loop.KeepFrameSamples(3); },
+      [](EventLoop& loop) {
+        const FrameStats& s = loop.stats();
+        int64_t sampled = 0;
+        bool positive = true;
+        for (int64_t ns : s.samples_ns) {
+          sampled += ns;
+          positive = positive && ns > 0;
+        }
+        if (s.frames != loop.frames() || s.frames <= 3) return 1;  // Busy draws 5 or more
+        if (s.samples_ns.size() != 3) return 2;
+        if (!positive) return 3;
+        if (s.cpu_ns <= sampled) return 4;  // the total also has the frames not sampled
+        return 0;
+      });
   int status = 0;
   Drain(pty.master, child, status);
   ASSERT_TRUE(WIFEXITED(status));
