@@ -15,7 +15,7 @@ packages=(
   # tests and demo: real clients, terminals, namespaces
   socat netcat-openbsd curl tmux iproute2 procps util-linux python3 jq
   # what bench/run.sh compares against and plots with
-  bubblewrap hyperfine python3-matplotlib nftables libbpf-tools
+  bubblewrap firejail hyperfine python3-matplotlib nftables libbpf-tools
 )
 
 missing=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Time to start a trivial static binary and reap it: bare vfork+exec (the baseline), unshare,
-# bwrap, and shim-bpf voids when `shim-bpf run` exists.
+# bwrap, firejail, and shim-bpf voids when `shim-bpf run` exists.
 set -euo pipefail
 rounds=$((QUICK ? 5 : 20)) per_round=$((QUICK ? 20 : 50))
 work=$(mktemp -d)
@@ -12,6 +12,11 @@ series=(
   "unshare -Urnpm|unshare -Urnpm --fork $trivial"
   "bwrap --unshare-all|bwrap --unshare-all --ro-bind $trivial /trivial /trivial"
 )
+# firejail (Debian's, installed by setup.sh): no profile, no network, its own IPC namespace, on
+# top of what it always does (mount and pid namespaces, a seccomp filter, capabilities dropped).
+if command -v firejail > /dev/null; then
+  series+=("firejail|firejail --quiet --noprofile --net=none --ipc-namespace $trivial")
+fi
 if "$BUILD_DIR/shim-bpf" --help 2>/dev/null | grep -qE "^  run( |$)"; then
   cat > "$work/spec.json" <<SPEC
 {"binary": "$trivial", "entrypoints": {"main": {"args": ["BinaryName"]}}}
