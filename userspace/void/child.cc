@@ -1,7 +1,6 @@
 #include "void/child.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
@@ -124,9 +123,18 @@ Result SetIds(const ChildContext& c) {
   const VoidOptions& o = c.plan->options;
   // Shed the supervisor's supplementary groups (root's, on the host): /proc/PID/setgroups is
   // left at "allow" for exactly this call; CAP_SETGID is gone before exec and seccomp denies it.
-  if (setgroups(0, nullptr) != 0) return Fail("setgroups");
-  if (setresgid(o.inside_gid, o.inside_gid, o.inside_gid) != 0) return Fail("setresgid");
-  if (setresuid(o.inside_uid, o.inside_uid, o.inside_uid) != 0) return Fail("setresuid");
+  // Raw system calls, not glibc's wrappers: those apply the change to every thread glibc knows
+  // of (__nptl_setxid), and after a raw clone3 glibc still lists the supervisor's threads. It
+  // would signal them and wait for each, forever for one that was starting when we cloned (a
+  // deadlock seen under ASan), and with CLONE_VM it would write into their live descriptors.
+  // The kernel sets credentials per thread, and the child has exactly one.
+  if (syscall(SYS_setgroups, 0, nullptr) != 0) return Fail("setgroups");
+  if (syscall(SYS_setresgid, o.inside_gid, o.inside_gid, o.inside_gid) != 0) {
+    return Fail("setresgid");
+  }
+  if (syscall(SYS_setresuid, o.inside_uid, o.inside_uid, o.inside_uid) != 0) {
+    return Fail("setresuid");
+  }
   return kOk;
 }
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -56,6 +58,27 @@ absl::StatusOr<UniqueFd> CreateEmptyNetns() {
   }
   if (!empty) return ErrnoStatus("open the empty network namespace", saved);
   return empty;
+}
+
+// How long a void may take from clone3 to execve (normally well under 10 ms).
+constexpr std::chrono::milliseconds kChildSetupTimeout = std::chrono::seconds(10);
+
+// Waits until `fd` is readable (or its other end closed): false with errno ETIMEDOUT after
+// `timeout`, or the poll error.
+bool WaitReadable(int fd, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      errno = ETIMEDOUT;
+      return false;
+    }
+    struct pollfd p = {fd, POLLIN, 0};
+    const int n = poll(&p, 1, static_cast<int>(left.count()));
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return false;
+  }
 }
 
 // One empty network namespace for the whole process (every entrypoint of every run without a
@@ -238,11 +261,10 @@ absl::StatusOr<int> EnsureTemplate(const PreparedVoid::Plan& plan) {
 
 // Spawn switches the calling thread into the template mount namespace around clone3, which
 // needs a thread that does not share its filesystem context (cwd, root, umask) with others.
+// Asked every time, not once per thread: a thread created by this one since shares the context
+// again. When it is already private the kernel returns at once.
 absl::Status PrivateFsContextForThisThread() {
-  thread_local bool done = false;
-  if (done) return absl::OkStatus();
   if (unshare(CLONE_FS) != 0) return ErrnoStatus("void step 'unshare_fs' failed");
-  done = true;
   return absl::OkStatus();
 }
 
@@ -537,6 +559,17 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
     return ErrnoStatus("void step 'start_child' failed", err);
   }
 
+  // The child reports a failed step, or closes the pipe on execve. A child that does neither is
+  // stuck before exec (it should take milliseconds): never let it hold this thread, and with it
+  // a worker or the supervisor's shutdown, forever.
+  if (!WaitReadable(report_read.get(), kChildSetupTimeout)) {
+    int err = errno;
+    kill_and_reap();
+    return absl::DeadlineExceededError(absl::StrCat(
+        "void step 'child_setup' did not finish: no report and no execve within ",
+        std::chrono::duration_cast<std::chrono::seconds>(kChildSetupTimeout).count(), " s (",
+        err == ETIMEDOUT ? "the child was stuck before exec" : std::strerror(err), "; killed)"));
+  }
   ChildReport result;
   ssize_t n;
   do {

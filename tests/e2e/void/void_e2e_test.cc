@@ -9,8 +9,10 @@
 #include <unistd.h>
 #include "void/pidfd.h"
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -62,6 +64,36 @@ TEST(VoidE2e, ManyInstancesOfOnePreparedVoid) {
     absl::StatusOr<VoidRun> r = RunVoid(*v, {"static_exit", std::to_string(i)});
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->exit_code, i);
+  }
+}
+
+// The supervisor spawns from worker threads while other threads come and go. The child of a raw
+// clone3 inherits glibc's list of those threads, so a glibc set*id wrapper in it (which applies
+// the change to every listed thread) waited forever for one that was starting at clone time.
+// Both ways of cloning, 200 voids each, against a thread that never stops creating threads.
+TEST(VoidE2e, SpawningWhileThreadsStartNeverDeadlocks) {
+  SHIM_REQUIRE_PRIVILEGED();
+  for (bool share_memory : {false, true}) {
+    VoidOptions o;
+    o.share_memory_until_exec = share_memory;
+    auto v = PrepareOrDie(MakeEntrypoint(STATIC_EXIT), o);
+    ASSERT_NE(v, nullptr);
+    std::atomic<bool> stop{false};
+    std::thread churn([&] {
+      while (!stop) std::thread([] {}).join();
+    });
+    int ok = 0;
+    for (int i = 0; i < 200; ++i) {
+      absl::StatusOr<VoidRun> r = RunVoid(*v, {"static_exit", "7"});
+      if (!r.ok()) {
+        ADD_FAILURE() << "share_memory " << share_memory << " void " << i << ": " << r.status();
+        break;
+      }
+      ok += r->exit_code == 7;
+    }
+    stop = true;
+    churn.join();
+    EXPECT_EQ(ok, 200) << "share_memory " << share_memory;
   }
 }
 
