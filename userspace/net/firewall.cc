@@ -241,7 +241,9 @@ absl::StatusOr<std::unique_ptr<Firewall>> Firewall::Attach(int run_cgroup_fd,
     }
     fw->links_.push_back(link);
   }
-  if (absl::Status s = fw->AttachUnix(run_cgroup_fd, path_level.first); !s.ok()) {
+  if (absl::Status s =
+          options.unix_hooks ? fw->AttachUnix(run_cgroup_fd, path_level.first) : absl::OkStatus();
+      !s.ok()) {
     constexpr const char* kGuarantee =
         "abstract unix sockets refused (cgroup/connect_unix, sendmsg_unix; Linux >= 6.7)";
     if (!options.allow_degraded) {

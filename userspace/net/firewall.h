@@ -47,6 +47,12 @@ struct FirewallOptions {
   // other hooks to judge, so the run does not pay for verifying them (about two thirds of the
   // load time). AddEntrypoint refuses to install a policy without them.
   bool ip_policy_hooks = true;
+  // Load and attach the abstract-unix programs (bpf/net_unix.bpf.c). They matter where a void
+  // shares the host's network namespace (the host's abstract names are in reach) or where Landlock
+  // cannot scope abstract sockets (ABI < 6). Elsewhere the void's empty netns hides the host's
+  // names and Landlock's scope the other voids', and the run skips their load: libbpf parses the
+  // kernel's 5 MB BTF for their kfunc, about a third of a cold run.
+  bool unix_hooks = true;
 };
 
 enum class Direction { kOutbound, kInbound, kSocket };

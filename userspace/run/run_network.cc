@@ -16,6 +16,7 @@
 #include "net/policy.h"
 #include "net/socket_in_cgroup.h"
 #include "run/sockaddr.h"
+#include "void/landlock.h"
 
 namespace shim::run {
 namespace {
@@ -71,6 +72,12 @@ absl::StatusOr<std::unique_ptr<RunNetwork>> RunNetwork::Create(spec::Spec& spec,
   options.ip_policy_hooks = false;
   for (const spec::Entrypoint& entrypoint : spec.entrypoints) {
     if (EffectivePolicy(entrypoint)) options.ip_policy_hooks = true;
+  }
+  // Abstract unix names need the BPF layer only where a void shares the host's network namespace
+  // (any network block, audit included) or where Landlock cannot scope them (docs/network.md).
+  options.unix_hooks = sandbox::landlock::AbiVersion() < 6;
+  for (const spec::Entrypoint& entrypoint : spec.entrypoints) {
+    if (entrypoint.network) options.unix_hooks = true;
   }
   absl::StatusOr<std::unique_ptr<net::Firewall>> firewall =
       net::Firewall::Attach(cgroups.v2_fd(), options);

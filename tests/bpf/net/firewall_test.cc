@@ -868,6 +868,27 @@ TEST_F(FirewallTest, WithoutIpPolicyHooksOnlySocketCreationIsHookedAndRefused) {
   EXPECT_EQ(count, 1u);
 }
 
+// A run whose voids all sit in the empty netns under Landlock's abstract-socket scope skips the
+// abstract unix programs: only sock_create is attached, and unix sockets are left to those layers.
+TEST_F(FirewallTest, WithoutUnixHooksNothingJudgesUnixSockets) {
+  FirewallOptions options;
+  options.ip_policy_hooks = false;
+  options.unix_hooks = false;
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall(options));
+  EXPECT_EQ(fw_->ProgramIds().size(), 1u);
+  EXPECT_EQ(RunIn(ep_a_->path(), [] { return SocketErrno(AF_INET, SOCK_STREAM, 0); }), EPERM);
+  const std::string name = absl::StrCat("shim-net-", getpid(), "-nounix");
+  UniqueFd listener = AbstractListener(SOCK_STREAM, name);
+  EXPECT_EQ(RunIn(ep_a_->path(), [&] { return UnixOp(SOCK_STREAM, name, true, false); }), 0);
+  for (int type : {49 /* BPF_CGROUP_UNIX_CONNECT */, 50 /* BPF_CGROUP_UNIX_SENDMSG */}) {
+    uint32_t count = 0;
+    ASSERT_EQ(bpf_prog_query(run_->dir_fd(), static_cast<bpf_attach_type>(type), 0, nullptr,
+                             nullptr, &count),
+              0);
+    EXPECT_EQ(count, 0u) << type;
+  }
+}
+
 // connect(AF_UNSPEC) then connect(dst) on an inherited listening socket: 0 or errno.
 int ReconnectListener(int fd, const char* ip, uint16_t port) {
   sockaddr unspec{};

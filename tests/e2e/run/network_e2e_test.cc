@@ -47,16 +47,15 @@ TEST(NetworkE2e, OutboundGrantsAllowExactlyTheGrantedHostAndPort) {
   RunFixtureDir dir;
   std::string spec = dir.WriteSpec(R"("connect": {
       "args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"],
-      "network": {"outbound": [{"cidr": "127.0.0.2/32", "ports": [)" + granted.port() +
-                                   R"(], "protocol": "tcp"}]}})");
+      "network": {"outbound": [{"cidr": "127.0.0.2/32", "ports": [)" +
+                                   granted.port() + R"(], "protocol": "tcp"}]}})");
   CommandResult r = RunCommand({kShim, "run", "-q", spec, "--events", dir.events_path(), "--",
                                 "127.0.0.2", granted.port(), other_port.port()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("connect 127.0.0.2:" + granted.port() + ": ok"));
   EXPECT_THAT(r.out,
               HasSubstr("connect 127.0.0.2:" + other_port.port() + ": Operation not permitted"));
-  CommandResult host = RunCommand({kShim, "run", "-q", spec, "--", "127.0.0.3",
-                                   other_host.port()});
+  CommandResult host = RunCommand({kShim, "run", "-q", spec, "--", "127.0.0.3", other_host.port()});
   EXPECT_THAT(host.out,
               HasSubstr("connect 127.0.0.3:" + other_host.port() + ": Operation not permitted"));
   auto denials = EventsOf(dir.Events(), "denial");
@@ -78,6 +77,24 @@ TEST(NetworkE2e, NoNetworkBlockMeansNoNetwork) {
   EXPECT_THAT(r.out, Not(HasSubstr(": ok")));
 }
 
+// Two network-less entrypoints share the run's empty network namespace, where the run loads no
+// abstract-unix BPF program: Landlock's scope in each void is what keeps one from reaching the
+// other's abstract socket.
+TEST(NetworkE2e, VoidsWithoutNetworkCannotReachEachOthersAbstractSockets) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  std::string spec = dir.WriteSpec(R"(
+      "abstract-listen": {"args": ["BinaryName", "Entrypoint", "Trailing"],
+                          "environment": ["Stdout"]},
+      "abstract-connect": {"args": ["BinaryName", "Entrypoint", "Trailing"],
+                           "environment": ["Stdout"]})");
+  const std::string name = "shim-e2e-abstract-" + std::to_string(getpid());
+  CommandResult r = RunCommand({kShim, "run", "-q", spec, "--", name});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("abstract-connect: Operation not permitted"));
+  EXPECT_THAT(r.out, HasSubstr("abstract-listen: nobody came"));
+}
+
 TEST(NetworkE2e, OnePolicyDoesNotLeakIntoAnotherEntrypoint) {
   SHIM_REQUIRE_PRIVILEGED();
   Listener target("127.0.0.2");
@@ -90,8 +107,8 @@ TEST(NetworkE2e, OnePolicyDoesNotLeakIntoAnotherEntrypoint) {
       "send-too": {"args": ["BinaryName", "Entrypoint", {"Pipe": {"Tx": "p"}}, "Trailing"]},
       "handler": {"trigger": {"Pipe": "p"}, "args": ["BinaryName", "Entrypoint", "Trigger"],
                   "environment": ["Stdout"], "network": {"outbound": []}})");
-  CommandResult r = RunCommand({kShim, "run", "-q", spec, "--events", dir.events_path(), "--",
-                                "127.0.0.2", target.port()});
+  CommandResult r = RunCommand(
+      {kShim, "run", "-q", spec, "--events", dir.events_path(), "--", "127.0.0.2", target.port()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("connect 127.0.0.2:" + target.port() + ": ok"));
   for (const auto& denial : EventsOf(dir.Events(), "denial")) {
@@ -105,8 +122,8 @@ TEST(NetworkE2e, AuditAllowsEverythingReportsItAndSuggestsAPolicy) {
   RunFixtureDir dir;
   std::string spec = dir.WriteSpec(R"("connect": {
       "args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"]})");
-  CommandResult r = RunCommand({kShim, "audit", spec, "--events", dir.events_path(), "--",
-                                "127.0.0.3", target.port()});
+  CommandResult r = RunCommand(
+      {kShim, "audit", spec, "--events", dir.events_path(), "--", "127.0.0.3", target.port()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("connect 127.0.0.3:" + target.port() + ": ok"));
   EXPECT_THAT(r.err, HasSubstr("would deny connect4 127.0.0.3:" + target.port()));

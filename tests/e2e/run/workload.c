@@ -1,15 +1,18 @@
 /* A test program run inside voids by the run e2e tests. argv[1] picks what it does (the spec's
  * Entrypoint arg, or a Trailing word); each mode prints what it observed, one fact per line. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,9 +29,9 @@ static void on_term(int signal) {
   terminated = 1;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  const char *mode = argc > 1 ? argv[1] : "";
+  const char* mode = argc > 1 ? argv[1] : "";
   if (strcmp(mode, "exit") == 0 && argc > 2) return atoi(argv[2]);
   if (strcmp(mode, "print") == 0 || strcmp(mode, "handler") == 0) {
     /* One line with every remaining word, so tests can check exact payloads. */
@@ -50,7 +53,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(mode, "alloc") == 0 && argc > 2) {
     size_t bytes = (size_t)atol(argv[2]) << 20;
-    char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
       printf("alloc: mmap failed: %s\n", strerror(errno));
       return 1;
@@ -80,7 +83,7 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "segv") == 0) {
     /* A real fault: raise(SIGSEGV) would be ignored, since the workload is the init of its pid
      * namespace and init ignores default-action signals it sends itself. */
-    *(volatile int *)0 = 1;
+    *(volatile int*)0 = 1;
     return 0;
   }
   if (strcmp(mode, "alloc-hold") == 0 && argc > 2) {
@@ -88,7 +91,7 @@ int main(int argc, char **argv) {
     long mib = 0, ms = 0;
     if (sscanf(argv[2], "%ld %ld", &mib, &ms) != 2) return 2;
     size_t bytes = (size_t)mib << 20;
-    char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return 1;
     for (size_t i = 0; i < bytes; i += 4096) p[i] = 1;
     sleep_ms(ms);
@@ -130,8 +133,8 @@ int main(int argc, char **argv) {
     static char big[200000];
     memset(big, 'g', sizeof(big));
     struct {
-      const char *what;
-      const char *data;
+      const char* what;
+      const char* data;
       size_t size;
     } sends[] = {{"nul", "bad\0message", 11},
                  {"empty", "", 0},
@@ -190,10 +193,35 @@ int main(int argc, char **argv) {
       int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[i]))};
       inet_pton(AF_INET, argv[2], &address.sin_addr);
-      int rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&address, sizeof(address));
+      int rc = fd < 0 ? -1 : connect(fd, (struct sockaddr*)&address, sizeof(address));
       printf("connect %s:%s: %s\n", argv[2], argv[i], rc == 0 ? "ok" : strerror(errno));
       if (fd >= 0) close(fd);
     }
+    return 0;
+  }
+  if ((strcmp(mode, "abstract-listen") == 0 || strcmp(mode, "abstract-connect") == 0) && argc > 2) {
+    /* abstract-listen NAME: listen on @NAME for up to 2 s; abstract-connect NAME: connect to it,
+     * retrying for 1.5 s while the name does not exist yet. One line each. */
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    const size_t length = strnlen(argv[2], sizeof(address.sun_path) - 1);
+    memcpy(address.sun_path + 1, argv[2], length);
+    const socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + length);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (mode[9] == 'l') {
+      if (bind(fd, (struct sockaddr*)&address, size) != 0 || listen(fd, 4) != 0) {
+        printf("abstract-listen: %s\n", strerror(errno));
+        return 1;
+      }
+      struct pollfd p = {.fd = fd, .events = POLLIN};
+      printf("abstract-listen: %s\n", poll(&p, 1, 2000) == 1 ? "accepted" : "nobody came");
+      return 0;
+    }
+    int rc = -1;
+    for (int i = 0; i < 150; ++i, sleep_ms(10)) {
+      rc = connect(fd, (struct sockaddr*)&address, size);
+      if (rc == 0 || errno != ECONNREFUSED) break;
+    }
+    printf("abstract-connect: %s\n", rc == 0 ? "ok" : strerror(errno));
     return 0;
   }
   fprintf(stderr, "workload: unknown mode \"%s\"\n", mode);
