@@ -65,6 +65,9 @@ struct PreparedVoid::Plan {
   uint64_t landlock_fs = 0, landlock_net = 0, landlock_scoped = 0;
   std::vector<LandlockRule> landlock_rules;
   int cap_last_cap = 40;
+  // Signals the supervisor ignored when the entrypoint was prepared (bit sig - 1): the child
+  // resets these to SIG_DFL; handled signals are reset by clone3 itself (CLONE_CLEAR_SIGHAND).
+  uint64_t ignored_signals = 0;
   std::string uid_map, gid_map;
 };
 

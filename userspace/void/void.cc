@@ -259,6 +259,19 @@ absl::StatusOr<int> EnsureTemplate(const PreparedVoid::Plan& plan) {
   return plan.template_mntns.get();
 }
 
+// The signals this process ignores now (bit sig - 1).
+uint64_t IgnoredSignals() {
+  uint64_t ignored = 0;
+  for (int sig = 1; sig < NSIG && sig <= 64; ++sig) {
+    struct sigaction old = {};
+    if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, nullptr, &old) == 0 &&
+        old.sa_handler == SIG_IGN) {
+      ignored |= 1ULL << (sig - 1);
+    }
+  }
+  return ignored;
+}
+
 // Spawn switches the calling thread into the template mount namespace around clone3, which
 // needs a thread that does not share its filesystem context (cwd, root, umask) with others.
 // Asked every time, not once per thread: a thread created by this one since shares the context
@@ -393,6 +406,7 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   if (!filter.ok()) return with_prefix(filter.status());
   plan->seccomp = std::move(*filter);
   ASSIGN_OR_RETURN(plan->cap_last_cap, CapLastCap());
+  plan->ignored_signals = IgnoredSignals();
   plan->uid_map = absl::StrCat(options.inside_uid, " ", options.host_uid, " 1\n");
   plan->gid_map = absl::StrCat(options.inside_gid, " ", options.host_gid, " 1\n");
   if (options.kill_on_supervisor_death) {
@@ -489,8 +503,9 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   }
   int pidfd = -1;
   struct clone_args args = {};
-  args.flags =
-      CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD;
+  // CLONE_CLEAR_SIGHAND: the child starts with no supervisor signal handler installed.
+  args.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
+               CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
   // With a template, instances share its mount namespace instead of copying it: it is read-only,
   // identical for every instance, and owned by the supervisor's user namespace, where a void has
   // no capability (so not even a locked copy's limited mount rights exist). Sharing spares each
@@ -514,7 +529,8 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
     args.stack = reinterpret_cast<uint64_t>(stack.base());
     args.stack_size = stack.size();
   }
-  // No supervisor signal handler may run in the child before it resets them (see ResetSignals).
+  // The child starts with every signal blocked until ResetSignals has restored the dispositions
+  // a program expects (handlers are cleared by CLONE_CLEAR_SIGHAND, ignored signals by it).
   sigset_t all, old_mask;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old_mask);

@@ -87,6 +87,9 @@ class PreparedVoid {
   // spawn at once (the netns and mount-namespace switches around clone3 are per thread). The
   // calling thread is the void's parent: with kill_on_supervisor_death, the void gets SIGKILL
   // when that thread exits. The caller reaps with waitid(P_PIDFD) (SIGCHLD is the exit signal).
+  // The void starts with every signal at its default and none blocked; a signal the caller
+  // starts ignoring after Prepare stays ignored in the voids (dispositions are read at Prepare).
+  // A child stuck before execve for 10 s is killed and the spawn fails (DeadlineExceeded).
   absl::StatusOr<Instance> Spawn(const SpawnRequest& request) const;
 
   // The read-only host paths bound automatically for the binary (interpreter, libraries), for

@@ -205,6 +205,48 @@ TEST(VoidE2e, ProcfsOnlyWhenGranted) {
   EXPECT_THAT(r->out, StartsWith("1 (entrypoint)"));  // pid 1 of its own pid namespace
 }
 
+// A "Name:\thex" line of /proc/PID/status as a number (0 when absent).
+uint64_t StatusMask(const std::string& status, const std::string& name) {
+  std::istringstream lines(status);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + ":\t", 0) == 0)
+      return std::stoull(line.substr(name.size() + 2), nullptr, 16);
+  }
+  return 0;
+}
+
+void OnSignal(int) {}
+
+// What a void starts with: no handler of the supervisor's (a SIGUSR1 handler here), none of the
+// signals it ignored (SIGUSR2, SIGPIPE here) still ignored, nothing blocked, an empty bounding set.
+// The same from a second thread.
+TEST(VoidE2e, StartsWithDefaultSignalsAndNoBoundingSet) {
+  SHIM_REQUIRE_PRIVILEGED();
+  struct sigaction handler = {}, ignore = {}, saved[3];
+  handler.sa_handler = OnSignal;
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(sigaction(SIGUSR1, &handler, &saved[0]), 0);
+  ASSERT_EQ(sigaction(SIGUSR2, &ignore, &saved[1]), 0);
+  ASSERT_EQ(sigaction(SIGPIPE, &ignore, &saved[2]), 0);
+  auto v = PrepareOrDie(MakeEntrypoint(ESCAPE_PROBE, {spec::EnvProcfs{}}));
+  ASSERT_NE(v, nullptr);
+  auto check = [&] {
+    absl::StatusOr<VoidRun> r = RunVoid(*v, {"probe", "read", "/proc/self/status"});
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->exit_code, 0) << r->err;
+    EXPECT_EQ(StatusMask(r->out, "SigIgn"), 0u) << r->out;
+    EXPECT_EQ(StatusMask(r->out, "SigCgt"), 0u) << r->out;
+    EXPECT_EQ(StatusMask(r->out, "SigBlk"), 0u) << r->out;
+    EXPECT_EQ(StatusMask(r->out, "CapBnd"), 0u) << r->out;
+    EXPECT_THAT(r->out, HasSubstr("CapBnd:\t0000000000000000"));
+  };
+  check();
+  std::thread([&] { check(); }).join();
+  sigaction(SIGUSR1, &saved[0], nullptr);
+  sigaction(SIGUSR2, &saved[1], nullptr);
+  sigaction(SIGPIPE, &saved[2], nullptr);
+}
+
 TEST(VoidE2e, GrantsAreReadOnlyUnlessAskedForWrites) {
   SHIM_REQUIRE_PRIVILEGED();
   TempDir dir;
