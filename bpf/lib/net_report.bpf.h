@@ -16,9 +16,12 @@
 
 const volatile struct net_config net_cfg = {};
 
+/* Not preallocated (see `inbound` in net_policy.bpf.c): entries come and go once per
+ * entrypoint, and only cgroup programs, never NMI-context ones, read the map. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 1024); /* resized by the loader */
+  __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, __u64);
   __type(value, struct net_ep_policy);
 } policies SEC(".maps");

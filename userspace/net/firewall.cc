@@ -219,6 +219,12 @@ absl::StatusOr<std::unique_ptr<Firewall>> Firewall::Attach(int run_cgroup_fd,
       bpf_program__set_autoload(prog, false);
     }
   }
+  if (!options.ip_policy_hooks) {
+    // Only the programs left out read the rule maps, and no entrypoint has rules to put there.
+    for (bpf_map* map : {skel->maps.rules_v4, skel->maps.rules_v6, skel->maps.inbound}) {
+      bpf_map__set_autocreate(map, false);
+    }
+  }
   // The ring buffer is the only map a missing program cannot degrade: load failures of the
   // object are fatal, whatever allow_degraded says (a policy with no maps enforces nothing).
   if (int err = net_policy__load(skel); err != 0) {
