@@ -63,7 +63,8 @@ TEST(ProcSnapshotTest, FindsThisProcessAndAChild) {
     execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
     _exit(127);
   }
-  // Wait until the child has exec'd (its comm changes).
+  // Wait until the child has exec'd. The comm changes before the new image's argv is in place
+  // (setup_new_exec runs before the ELF loader fills in mm->arg_start), so wait for both.
   absl::StatusOr<std::vector<ProcessEvent>> snap;
   const ProcessEvent* me = nullptr;
   const ProcessEvent* kid = nullptr;
@@ -75,7 +76,7 @@ TEST(ProcSnapshotTest, FindsThisProcessAndAChild) {
       if (e.tgid == getpid()) me = &e;
       if (e.tgid == child) kid = &e;
     }
-    if (kid != nullptr && kid->comm == "sleep") break;
+    if (kid != nullptr && kid->comm == "sleep" && !kid->argv.empty()) break;
     usleep(10000);
   }
   kill(child, SIGKILL);
