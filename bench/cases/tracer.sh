@@ -17,7 +17,16 @@ sink="$BUILD_DIR/bench/trace_sink"
 execsnoop=$(command -v execsnoop || echo /usr/sbin/execsnoop)
 
 series=("no tracer|" "shim-bpf tracer|$sink")
-[[ -x $execsnoop ]] && series+=("execsnoop|$execsnoop")
+if [[ -x $execsnoop ]]; then
+  # execsnoop attaches to a syscall tracepoint, whose id libbpf reads from tracefs. Where tracefs
+  # is not mounted (this machine), mount it in a private mount namespace of execsnoop's own:
+  # the host's mounts stay as they were. unshare and sh exec, so the pid stays execsnoop's.
+  if [[ ! -d /sys/kernel/tracing/events && ! -d /sys/kernel/debug/tracing/events ]]; then
+    mount_then="mount -t tracefs nodev /sys/kernel/tracing && exec $execsnoop"
+    execsnoop="unshare --mount --propagation private sh -c '$mount_then'"
+  fi
+  series+=("execsnoop|$execsnoop")
+fi
 
 # Starts `$1` in the background and waits (at most 10 s) until its output says it is attached:
 # trace_sink prints "ready"; execsnoop prints its column header.
@@ -44,7 +53,7 @@ for ((r = 0; r < rounds; r++)); do
   for s in "${series[@]}"; do
     label=${s%%|*} cmd=${s#*|}
     # shellcheck disable=SC2086
-    [[ -n $cmd ]] && start_tracer $cmd
+    [[ -n $cmd ]] && eval start_tracer "$cmd"
     "$timer" "$per_round" "$trivial" >> "$work/${label//[^A-Za-z0-9]/_}.txt"
     if [[ -n $cmd ]]; then
       stop_tracer
