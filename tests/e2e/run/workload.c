@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "graceful") == 0 && argc > 2) {
     /* Finishes its work (argv[2] ms) even when asked to stop, then exits 0. */
     signal(SIGTERM, on_term);
+    /* Tells the test the handler is in place: a SIGTERM before it would be ignored, since
+       the void's init has the default disposition. */
+    printf("graceful: ready\n");
     sleep_ms(atol(argv[2]));
     printf("graceful: finished (terminated=%d)\n", (int)terminated);
     return 0;
