@@ -6,7 +6,8 @@
  *   sock_create      only AF_INET/AF_INET6 stream (TCP) / dgram (UDP) sockets, and only when the
  *                    policy has a rule for that protocol; no raw, ICMP, SCTP... sockets
  *   connect4/6       TCP and connected UDP: destination must match an LPM prefix + port range
- *   sendmsg4/6       unconnected UDP: same, per datagram
+ *   sendmsg4/6       unconnected UDP: same, per datagram (each socket keeps its last allowed
+ *                    destination, so a socket sending to one peer skips the trie)
  *   bind4/6          only granted inbound ports (port 0, ephemeral, for protocols with rules)
  *   cgroup_skb ingr. connection attempts (anything reaching a TCP *listening* socket) are dropped
  *                    unless the listener's port is granted: this closes listen() on an unbound
@@ -51,6 +52,33 @@ struct {
   __type(key, struct net_inbound_key);
   __type(value, __u8);
 } inbound SEC(".maps");
+
+/* Bumped by userspace (through the skeleton's .bss) whenever an entrypoint's policy is removed
+ * or replaced: every cached verdict below from before it is void. */
+__u64 policy_epoch = 0;
+
+/* The last destination each UDP socket was allowed to send to, and for whom. An unconnected UDP
+ * socket mostly sends to one peer (a resolver, a metrics collector, a QUIC server), and judging
+ * every datagram again walks the LPM trie: with 10,000 rules that doubled the hook's cost
+ * (bench/README.md). Socket-local storage dies with the socket. The entrypoint is part of the
+ * entry because a socket can be passed to another entrypoint, whose policy then judges it; only
+ * verdicts the rules allowed are kept (never audited denials, which must be reported each time). */
+struct sendmsg_cache {
+  __u64 cgroup_id;
+  __u64 epoch;
+  __u32 addr[4]; /* network order; IPv4 in addr[0] */
+  __u16 port;    /* host order */
+  __u8 family;
+  __u8 valid;
+  __u32 pad;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct sendmsg_cache);
+} last_allowed SEC(".maps");
 
 static __always_inline bool port_in(const struct net_port_range *r, __u32 n, __u16 port) {
   for (int i = 0; i < NET_MAX_RANGES; i++) {
@@ -104,20 +132,57 @@ static __always_inline int verdict(bool allowed, const struct net_ep_policy *pol
   return audit ? 1 : 0;
 }
 
+static __always_inline bool cache_hit(const struct sendmsg_cache *c, __u64 cg, __u64 epoch,
+                                      __u8 family, const __u32 *ip6, __u16 port) {
+  return c && c->valid && c->cgroup_id == cg && c->epoch == epoch && c->port == port &&
+         c->family == family && c->addr[0] == ip6[0] && c->addr[1] == ip6[1] &&
+         c->addr[2] == ip6[2] && c->addr[3] == ip6[3];
+}
+
+static __always_inline void cache_store(struct sendmsg_cache *c, __u64 cg, __u64 epoch,
+                                        __u8 family, const __u32 *ip6, __u16 port) {
+  if (!c) return;
+  c->cgroup_id = cg;
+  c->epoch = epoch;
+  c->addr[0] = ip6[0];
+  c->addr[1] = ip6[1];
+  c->addr[2] = ip6[2];
+  c->addr[3] = ip6[3];
+  c->port = port;
+  c->family = family;
+  c->valid = 1;
+}
+
 static __always_inline int judge_outbound(struct bpf_sock_addr *ctx, bool v6, __u8 hook) {
+  /* The epoch is read before the policy: a verdict judged under rules that userspace is
+   * removing is stored under the epoch it is about to bump, never the next one. */
+  const __u64 epoch = *(volatile __u64 *)&policy_epoch;
   __u64 cg = entrypoint_of_current();
-  const struct net_ep_policy *pol = bpf_map_lookup_elem(&policies, &cg);
-  __u8 protocol = ctx->protocol;
   __u16 port = bpf_ntohs((__u16)ctx->user_port);
   __u32 ip6[4] = {};
-  struct report r = {.cgroup_id = cg, .port = port, .protocol = protocol, .hook = hook,
-                     .sock_type = ctx->type, .has_task = true};
-  bool allowed = false;
   if (v6) {
     ip6[0] = ctx->user_ip6[0];
     ip6[1] = ctx->user_ip6[1];
     ip6[2] = ctx->user_ip6[2];
     ip6[3] = ctx->user_ip6[3];
+  } else {
+    ip6[0] = ctx->user_ip4;
+  }
+  const __u8 family = v6 ? AF_INET6 : AF_INET;
+  /* Only unconnected UDP (sendmsg4/6) repeats a judgement per packet; connect is once. */
+  struct sendmsg_cache *cache = NULL;
+  const bool per_datagram = hook == NET_HOOK_SENDMSG4 || hook == NET_HOOK_SENDMSG6;
+  if (per_datagram) {
+    struct bpf_sock *sk = ctx->sk;
+    if (sk) cache = bpf_sk_storage_get(&last_allowed, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (cache_hit(cache, cg, epoch, family, ip6, port)) return 1;
+  }
+  const struct net_ep_policy *pol = bpf_map_lookup_elem(&policies, &cg);
+  __u8 protocol = ctx->protocol;
+  struct report r = {.cgroup_id = cg, .port = port, .protocol = protocol, .hook = hook,
+                     .sock_type = ctx->type, .has_task = true};
+  bool allowed = false;
+  if (v6) {
     if (is_v4_mapped(ip6)) {
       r.family = AF_INET;
       r.addr = &ip6[3];
@@ -127,11 +192,11 @@ static __always_inline int judge_outbound(struct bpf_sock_addr *ctx, bool v6, __
     }
     if (pol) allowed = allowed_v6(cg, ip6, protocol, port);
   } else {
-    ip6[0] = ctx->user_ip4;
     r.family = AF_INET;
     r.addr = ip6;
     if (pol) allowed = allowed_v4(cg, ip6[0], protocol, port);
   }
+  if (allowed) cache_store(cache, cg, epoch, family, ip6, port);
   return verdict(allowed, pol, &r);
 }
 

@@ -344,8 +344,11 @@ absl::Status Firewall::RemoveEntrypoint(uint64_t entrypoint_cgroup_id) {
     return absl::NotFoundError(
         absl::StrCat("no network policy installed for cgroup ", entrypoint_cgroup_id));
   }
-  // Policy entry first: from then on everything is denied while the rules go.
+  // Policy entry first: from then on everything is denied while the rules go. Then the epoch,
+  // which voids the verdicts UDP sockets cached under the old rules (bpf/net_policy.bpf.c); in
+  // that order, no judgement between the two can cache the old policy under the new epoch.
   bpf_map_delete_elem(bpf_map__fd(skel_->maps.policies), &entrypoint_cgroup_id);
+  __atomic_fetch_add(&skel_->bss->policy_epoch, 1, __ATOMIC_SEQ_CST);
   DeleteEntries(skel_, entrypoint_cgroup_id, it->second,
                 Progress{it->second.prefixes.size(), it->second.inbound.size()});
   installed_.erase(it);

@@ -382,6 +382,110 @@ TEST_F(FirewallTest, UdpSendtoAndConnectedUdp) {
             EPERM);
 }
 
+// sendmsg4/6 keep each socket's last allowed destination (bpf/net_policy.bpf.c): the cache may
+// only ever skip a judgement that would allow the same datagram again.
+int SendOn(int fd, const char* ip, uint16_t port) {
+  sockaddr_in a = V4(ip, port);
+  return sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 1 ? 0 : errno;
+}
+
+TEST_F(FirewallTest, UdpVerdictCacheOnlyRepeatsTheSameAllowedDestination) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  spec::NetworkPolicy p;
+  p.outbound.push_back(Rule("127.0.0.2/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
+  Install(*ep_a_, "a", p);
+  const uint16_t port = udp_port_;
+  // One socket, in turn: allowed, allowed again (cached), another host, another port, back.
+  EXPECT_EQ(RunIn(ep_a_->path(),
+                  [&] {
+                    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                    if (fd < 0) return 100;
+                    const int results[] = {
+                        SendOn(fd, "127.0.0.2", port), SendOn(fd, "127.0.0.2", port),
+                        SendOn(fd, "127.0.0.3", port), SendOn(fd, "127.0.0.2", port + 1),
+                        SendOn(fd, "127.0.0.2", port)};
+                    const int expected[] = {0, 0, EPERM, EPERM, 0};
+                    for (int i = 0; i < 5; ++i) {
+                      if (results[i] != expected[i]) return 10 + i;
+                    }
+                    return 0;
+                  }),
+            0);
+}
+
+TEST_F(FirewallTest, UdpVerdictCacheIsPerEntrypointNotPerSocket) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  spec::NetworkPolicy a, b;
+  a.outbound.push_back(Rule("127.0.0.2/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
+  b.outbound.push_back(Rule("127.0.0.3/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
+  Install(*ep_a_, "a", a);
+  Install(*ep_b_, "b", b);
+  const uint16_t port = udp_port_;
+  const std::string b_procs = ep_b_->path() + "/cgroup.procs";
+  // A socket that a's policy let send, carried into b (as a passed fd would be), is judged by
+  // b's policy: the verdict cached for a does not hold for b.
+  EXPECT_EQ(RunIn(ep_a_->path(),
+                  [&] {
+                    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                    if (fd < 0) return 100;
+                    if (SendOn(fd, "127.0.0.2", port) != 0) return 101;
+                    int procs = open(b_procs.c_str(), O_WRONLY | O_CLOEXEC);
+                    if (procs < 0 || write(procs, "0", 1) != 1) return 102;
+                    if (SendOn(fd, "127.0.0.2", port) != EPERM) return 103;
+                    return SendOn(fd, "127.0.0.3", port);
+                  }),
+            0);
+}
+
+TEST_F(FirewallTest, UdpVerdictCacheDoesNotOutliveARemovedPolicy) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  spec::NetworkPolicy p;
+  p.outbound.push_back(Rule("127.0.0.2/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
+  Install(*ep_a_, "a", p);
+  const uint16_t port = udp_port_;
+  Child child(ep_a_->path(), [port](int out, int in) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 100;
+    const int first = SendOn(fd, "127.0.0.2", port);
+    if (write(out, &first, sizeof(first)) != sizeof(first)) return 101;
+    char go;
+    if (read(in, &go, 1) != 1) return 102;
+    return SendOn(fd, "127.0.0.2", port);
+  });
+  int first = -1;
+  ASSERT_EQ(read(child.from_child(), &first, sizeof(first)), static_cast<ssize_t>(sizeof(first)));
+  EXPECT_EQ(first, 0);
+  ASSERT_TRUE(fw_->RemoveEntrypoint(ep_a_->id()).ok());
+  ASSERT_EQ(write(child.to_child(), "g", 1), 1);
+  EXPECT_EQ(child.Wait(), EPERM);
+}
+
+TEST_F(FirewallTest, AuditedUdpDatagramsAreReportedEveryTime) {
+  ASSERT_NO_FATAL_FAILURE(AttachFirewall());
+  spec::NetworkPolicy p;
+  p.mode = spec::NetworkMode::kAudit;
+  p.outbound.push_back(Rule("127.0.0.2/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
+  Install(*ep_a_, "a", p);
+  const uint16_t port = udp_port_;
+  EXPECT_EQ(RunIn(ep_a_->path(),
+                  [&] {
+                    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                    if (fd < 0) return 100;
+                    for (int i = 0; i < 3; ++i) {
+                      if (SendOn(fd, "127.0.0.3", port) != 0) return 101 + i;
+                    }
+                    return 0;
+                  }),
+            0);
+  int audited = 0;
+  for (const Denial& d : Drain()) {
+    if (d.verdict == Verdict::kAudited && d.hook == "sendmsg4" && d.address == "127.0.0.3") {
+      ++audited;
+    }
+  }
+  EXPECT_EQ(audited, 3);
+}
+
 // The child binds UDP on 127.0.0.1:`port` (0: ephemeral), reports its port, waits for the test's
 // go, then reads for 300 ms: returns a bit set of payloads seen ('2' -> 1, '3' -> 2).
 std::function<int(int, int)> UdpReceiver(uint16_t port) {
