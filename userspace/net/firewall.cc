@@ -221,7 +221,8 @@ absl::StatusOr<std::unique_ptr<Firewall>> Firewall::Attach(int run_cgroup_fd,
   }
   if (!options.ip_policy_hooks) {
     // Only the programs left out read the rule maps, and no entrypoint has rules to put there.
-    for (bpf_map* map : {skel->maps.rules_v4, skel->maps.rules_v6, skel->maps.inbound}) {
+    for (bpf_map* map :
+         {skel->maps.rules_v4, skel->maps.rules_v6, skel->maps.inbound, skel->maps.last_allowed}) {
       bpf_map__set_autocreate(map, false);
     }
   }
