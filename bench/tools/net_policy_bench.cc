@@ -121,12 +121,31 @@ void Nft(const std::string& args, const std::string& input = "") {
   }
 }
 
-// One sample: a child in `cgroup_dir` does `count` operations; returns ns per operation.
-double Sample(const std::string& cgroup_dir, bool connect_op, uint16_t port, int count) {
+// The first CPU this process may run on. Every sendto sample runs there: on this VM a loopback
+// sendto() can cost a third more on one vCPU than on the other (which one changes over minutes),
+// so each series was bimodal by where the scheduler put the child, hiding a 5% difference.
+int SampleCpu() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) Die("sched_getaffinity");
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) return cpu;
+  }
+  return 0;
+}
+
+// One sample: a child in `cgroup_dir` does `count` operations (sendto on `cpu`); returns ns per
+// operation.
+double Sample(const std::string& cgroup_dir, int cpu, bool connect_op, uint16_t port, int count) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) Die("pipe");
   pid_t pid = fork();
   if (pid == 0) {
+    if (!connect_op) {  // connect's peer is the accept thread, which must not share the CPU
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      if (sched_setaffinity(0, sizeof(one), &one) != 0) _exit(6);
+    }
     int procs = open((cgroup_dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
     if (procs < 0 || write(procs, "0", 1) != 1) _exit(2);
     sockaddr_in to = V4("127.0.0.2", port);
@@ -229,12 +248,13 @@ int main(int argc, char** argv) {
                                 {"bpf_100", eps[1].path(), false},
                                 {"bpf_10000", eps[2].path(), false},
                                 {"nft_10000", free_cg->path(), true}};
+  const int cpu = SampleCpu();
   for (const char* op : {"connect", "sendto"}) {
     const bool is_connect = std::string(op) == "connect";
     for (int r = 0; r < rounds; ++r) {
       for (const Series& s : series) {
         if (s.nft) Nft("-f -", nft_rules);
-        double v = Sample(s.cgroup, is_connect, is_connect ? tcp_port : udp_port,
+        double v = Sample(s.cgroup, cpu, is_connect, is_connect ? tcp_port : udp_port,
                           is_connect ? connects : sends);
         if (s.nft) Nft("delete table inet shimbench");
         std::ofstream(out + "/" + op + "_" + s.name + ".txt", std::ios::app) << v << "\n";
