@@ -32,12 +32,20 @@ sed -e "s/127.0.0.1:$shim_port/127.0.0.1:$bare_port/" \
     "$work/echo.json" > "$work/echo-bare.json"
 "$BUILD_DIR/shim-bpf" run -q "$work/echo-bare.json" --grace 1s > "$work/shim-bare.log" 2>&1 &
 pids+=($!)
+# The same spec with the handler built as a dynamic executable (the example links statically):
+# what the dynamic loader costs a void started per connection.
+dyn_port=$(free_port)
+sed -e "s/127.0.0.1:$shim_port/127.0.0.1:$dyn_port/" \
+    -e "s|$BUILD_DIR/examples/echo/echo|$BUILD_DIR/bench/echo_dynamic|" \
+    "$work/echo.json" > "$work/echo-dynamic.json"
+"$BUILD_DIR/shim-bpf" run -q "$work/echo-dynamic.json" --grace 1s > "$work/shim-dyn.log" 2>&1 &
+pids+=($!)
 socat_port=$(free_port)
 socat "TCP-LISTEN:$socat_port,bind=127.0.0.1,fork,reuseaddr,backlog=1024" EXEC:/bin/cat &
 pids+=($!)
 
-# Both servers answer before anything is measured (at most 10 s).
-for port in "$shim_port" "$bare_port" "$socat_port"; do
+# Every server answers before anything is measured (at most 10 s each).
+for port in "$shim_port" "$bare_port" "$dyn_port" "$socat_port"; do
   for ((i = 0; i < 100; i++)); do
     "$client" "$port" 1 1 /dev/null > /dev/null 2>&1 && break
     sleep 0.1
@@ -48,7 +56,7 @@ done
 # queueing: by Little's law, concurrency / rate) and then the latency of one connection at a time
 # (what a connection itself costs when the server is not saturated), which the p99 target judges.
 series=("socat fork+exec|$socat_port" "shim-bpf void per connection|$shim_port"
-        "shim-bpf, no v1 limits|$bare_port")
+        "shim-bpf, no v1 limits|$bare_port" "shim-bpf, dynamic handler|$dyn_port")
 for ((r = 0; r < rounds; r++)); do
   for s in "${series[@]}"; do
     label=${s%%|*} port=${s#*|} file=${label//[^A-Za-z0-9]/_}

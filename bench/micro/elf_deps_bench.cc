@@ -1,9 +1,9 @@
 // ELF dependency resolution (userspace/void/elf_deps.h): what preparing an entrypoint's void pays
 // once per entrypoint and run, before its first spawn, to find the interpreter and libraries it
-// binds read-only. Three binaries: the echo example (C, libc only), python3 (a handful of
-// libraries) and shim-bpf itself (C++ with Abseil, libbpf, libseccomp: ~37 libraries). Files
-// come from the page cache after the first iteration, so this is the parsing and path search, not
-// the disk.
+// binds read-only. Three binaries: the echo example built dynamically (C, libc only), python3 (a
+// handful of libraries) and shim-bpf itself (C++ with its other dependencies linked statically:
+// libc and libm). Files come from the page cache after the first iteration, so this is the
+// parsing and path search, not the disk.
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -11,7 +11,7 @@
 #include "void/elf_deps.h"
 
 #ifndef SHIM_ECHO_BINARY
-#error "SHIM_ECHO_BINARY must name the echo example binary"
+#error "SHIM_ECHO_BINARY must name the dynamic echo binary"
 #endif
 #ifndef SHIM_BPF_BINARY
 #error "SHIM_BPF_BINARY must name the shim-bpf binary"
