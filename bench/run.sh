@@ -14,9 +14,9 @@ while (($#)); do
   case $1 in
     --quick) quick=1 ;;
     --only) only=$2; shift ;;
-    --build-dir) build_dir=$2; shift ;;
+    --build-dir) build_dir=$(realpath -m "$2"); shift ;;  # cases hand it to specs and other dirs
     --no-build) build=0 ;;
-    --results-dir) results_dir=$2; shift ;;
+    --results-dir) results_dir=$(realpath -m "$2"); shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac

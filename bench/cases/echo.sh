@@ -18,28 +18,28 @@ trap cleanup EXIT
 client="$BUILD_DIR/bench/echo_client"
 free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# start_variant NAME PORT [SED_EXPR...]: the echo example's spec listening on PORT, edited by the
+# sed expressions, run under shim-bpf in the background.
+start_variant() {
+  local name=$1 port=$2
+  shift 2
+  local edits=(-e "s/127.0.0.1:8080/127.0.0.1:$port/"
+               -e "s|\"binary\": \"echo\"|\"binary\": \"$BUILD_DIR/examples/echo/echo\"|")
+  for expr in "$@"; do edits+=(-e "$expr"); done
+  sed "${edits[@]}" "$BUILD_DIR/examples/echo/spec.json" > "$work/$name.json"
+  "$BUILD_DIR/shim-bpf" run -q "$work/$name.json" --grace 1s > "$work/$name.log" 2>&1 &
+  pids+=($!)
+}
 shim_port=$(free_port)
-sed -e "s/127.0.0.1:8080/127.0.0.1:$shim_port/" \
-    -e "s|\"binary\": \"echo\"|\"binary\": \"$BUILD_DIR/examples/echo/echo\"|" \
-    "$BUILD_DIR/examples/echo/spec.json" > "$work/echo.json"
-"$BUILD_DIR/shim-bpf" run -q "$work/echo.json" --grace 1s > "$work/shim.log" 2>&1 &
-pids+=($!)
+start_variant echo "$shim_port"
 # The same without the handlers' memory and pids limits: on a hybrid host each limit is a v1
 # cgroup the new void must join, which costs it an RCU grace period; this series shows that cost.
 bare_port=$(free_port)
-sed -e "s/127.0.0.1:$shim_port/127.0.0.1:$bare_port/" \
-    -e 's/"limits": {"memory": "64M", "pids": 4, /"limits": {/' \
-    "$work/echo.json" > "$work/echo-bare.json"
-"$BUILD_DIR/shim-bpf" run -q "$work/echo-bare.json" --grace 1s > "$work/shim-bare.log" 2>&1 &
-pids+=($!)
-# The same spec with the handler built as a dynamic executable (the example links statically):
-# what the dynamic loader costs a void started per connection.
+start_variant echo-bare "$bare_port" 's/"limits": {"memory": "64M", "pids": 4, /"limits": {/'
+# The same with the handler built as a dynamic executable (the example links statically): what
+# the dynamic loader costs a void started per connection.
 dyn_port=$(free_port)
-sed -e "s/127.0.0.1:$shim_port/127.0.0.1:$dyn_port/" \
-    -e "s|$BUILD_DIR/examples/echo/echo|$BUILD_DIR/bench/echo_dynamic|" \
-    "$work/echo.json" > "$work/echo-dynamic.json"
-"$BUILD_DIR/shim-bpf" run -q "$work/echo-dynamic.json" --grace 1s > "$work/shim-dyn.log" 2>&1 &
-pids+=($!)
+start_variant echo-dynamic "$dyn_port" "s|$BUILD_DIR/examples/echo/echo|$BUILD_DIR/bench/echo_dynamic|"
 socat_port=$(free_port)
 socat "TCP-LISTEN:$socat_port,bind=127.0.0.1,fork,reuseaddr,backlog=1024" EXEC:/bin/cat &
 pids+=($!)
