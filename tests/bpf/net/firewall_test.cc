@@ -389,59 +389,66 @@ int SendOn(int fd, const char* ip, uint16_t port) {
   return sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 1 ? 0 : errno;
 }
 
+// Runs `use` on a new IPv4 UDP socket in a child inside `cgroup_dir`; returns its result (100 if
+// the socket could not be made).
+int RunWithUdpSocket(const std::string& cgroup_dir, const std::function<int(int fd)>& use) {
+  return RunIn(cgroup_dir, [&] {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    return fd < 0 ? 100 : use(fd);
+  });
+}
+
+// Policy: UDP to `host`:`port` only.
+spec::NetworkPolicy OnlyUdpTo(const std::string& host, uint16_t port,
+                              spec::NetworkMode mode = spec::NetworkMode::kEnforce) {
+  spec::NetworkPolicy p;
+  p.mode = mode;
+  p.outbound.push_back(Rule(host + "/32", {{port, port}}, spec::Protocol::kUdp));
+  return p;
+}
+
 TEST_F(FirewallTest, UdpVerdictCacheOnlyRepeatsTheSameAllowedDestination) {
   ASSERT_NO_FATAL_FAILURE(AttachFirewall());
-  spec::NetworkPolicy p;
-  p.outbound.push_back(Rule("127.0.0.2/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
-  Install(*ep_a_, "a", p);
+  Install(*ep_a_, "a", OnlyUdpTo("127.0.0.2", udp_port_));
   const uint16_t port = udp_port_;
   // One socket, in turn: allowed, allowed again (cached), another host, another port, back.
-  EXPECT_EQ(RunIn(ep_a_->path(),
-                  [&] {
-                    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-                    if (fd < 0) return 100;
-                    const int results[] = {
-                        SendOn(fd, "127.0.0.2", port), SendOn(fd, "127.0.0.2", port),
-                        SendOn(fd, "127.0.0.3", port), SendOn(fd, "127.0.0.2", port + 1),
-                        SendOn(fd, "127.0.0.2", port)};
-                    const int expected[] = {0, 0, EPERM, EPERM, 0};
-                    for (int i = 0; i < 5; ++i) {
-                      if (results[i] != expected[i]) return 10 + i;
-                    }
-                    return 0;
-                  }),
+  EXPECT_EQ(RunWithUdpSocket(ep_a_->path(),
+                             [&](int fd) {
+                               const int results[] = {
+                                   SendOn(fd, "127.0.0.2", port), SendOn(fd, "127.0.0.2", port),
+                                   SendOn(fd, "127.0.0.3", port), SendOn(fd, "127.0.0.2", port + 1),
+                                   SendOn(fd, "127.0.0.2", port)};
+                               const int expected[] = {0, 0, EPERM, EPERM, 0};
+                               for (int i = 0; i < 5; ++i) {
+                                 if (results[i] != expected[i]) return 10 + i;
+                               }
+                               return 0;
+                             }),
             0);
 }
 
 TEST_F(FirewallTest, UdpVerdictCacheIsPerEntrypointNotPerSocket) {
   ASSERT_NO_FATAL_FAILURE(AttachFirewall());
-  spec::NetworkPolicy a, b;
-  a.outbound.push_back(Rule("127.0.0.2/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
-  b.outbound.push_back(Rule("127.0.0.3/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
-  Install(*ep_a_, "a", a);
-  Install(*ep_b_, "b", b);
+  Install(*ep_a_, "a", OnlyUdpTo("127.0.0.2", udp_port_));
+  Install(*ep_b_, "b", OnlyUdpTo("127.0.0.3", udp_port_));
   const uint16_t port = udp_port_;
   const std::string b_procs = ep_b_->path() + "/cgroup.procs";
   // A socket that a's policy let send, carried into b (as a passed fd would be), is judged by
   // b's policy: the verdict cached for a does not hold for b.
-  EXPECT_EQ(RunIn(ep_a_->path(),
-                  [&] {
-                    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-                    if (fd < 0) return 100;
-                    if (SendOn(fd, "127.0.0.2", port) != 0) return 101;
-                    int procs = open(b_procs.c_str(), O_WRONLY | O_CLOEXEC);
-                    if (procs < 0 || write(procs, "0", 1) != 1) return 102;
-                    if (SendOn(fd, "127.0.0.2", port) != EPERM) return 103;
-                    return SendOn(fd, "127.0.0.3", port);
-                  }),
+  EXPECT_EQ(RunWithUdpSocket(ep_a_->path(),
+                             [&](int fd) {
+                               if (SendOn(fd, "127.0.0.2", port) != 0) return 101;
+                               int procs = open(b_procs.c_str(), O_WRONLY | O_CLOEXEC);
+                               if (procs < 0 || write(procs, "0", 1) != 1) return 102;
+                               if (SendOn(fd, "127.0.0.2", port) != EPERM) return 103;
+                               return SendOn(fd, "127.0.0.3", port);
+                             }),
             0);
 }
 
 TEST_F(FirewallTest, UdpVerdictCacheDoesNotOutliveARemovedPolicy) {
   ASSERT_NO_FATAL_FAILURE(AttachFirewall());
-  spec::NetworkPolicy p;
-  p.outbound.push_back(Rule("127.0.0.2/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
-  Install(*ep_a_, "a", p);
+  Install(*ep_a_, "a", OnlyUdpTo("127.0.0.2", udp_port_));
   const uint16_t port = udp_port_;
   Child child(ep_a_->path(), [port](int out, int in) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -462,20 +469,15 @@ TEST_F(FirewallTest, UdpVerdictCacheDoesNotOutliveARemovedPolicy) {
 
 TEST_F(FirewallTest, AuditedUdpDatagramsAreReportedEveryTime) {
   ASSERT_NO_FATAL_FAILURE(AttachFirewall());
-  spec::NetworkPolicy p;
-  p.mode = spec::NetworkMode::kAudit;
-  p.outbound.push_back(Rule("127.0.0.2/32", {{udp_port_, udp_port_}}, spec::Protocol::kUdp));
-  Install(*ep_a_, "a", p);
+  Install(*ep_a_, "a", OnlyUdpTo("127.0.0.2", udp_port_, spec::NetworkMode::kAudit));
   const uint16_t port = udp_port_;
-  EXPECT_EQ(RunIn(ep_a_->path(),
-                  [&] {
-                    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-                    if (fd < 0) return 100;
-                    for (int i = 0; i < 3; ++i) {
-                      if (SendOn(fd, "127.0.0.3", port) != 0) return 101 + i;
-                    }
-                    return 0;
-                  }),
+  EXPECT_EQ(RunWithUdpSocket(ep_a_->path(),
+                             [&](int fd) {
+                               for (int i = 0; i < 3; ++i) {
+                                 if (SendOn(fd, "127.0.0.3", port) != 0) return 101 + i;
+                               }
+                               return 0;
+                             }),
             0);
   int audited = 0;
   for (const Denial& d : Drain()) {
