@@ -59,10 +59,11 @@ __u64 policy_epoch = 0;
 
 /* The last destination each UDP socket was allowed to send to, and for whom. An unconnected UDP
  * socket mostly sends to one peer (a resolver, a metrics collector, a QUIC server), and judging
- * every datagram again walks the LPM trie: with 10,000 rules that doubled the hook's cost
- * (bench/README.md). Socket-local storage dies with the socket. The entrypoint is part of the
- * entry because a socket can be passed to another entrypoint, whose policy then judges it; only
- * verdicts the rules allowed are kept (never audited denials, which must be reported each time). */
+ * every datagram again looks up the policy and walks the LPM trie, about a fifth of this program's
+ * run time (bench/README.md). Socket-local storage dies with the socket. The entrypoint is part of
+ * the entry because a socket can be passed to another entrypoint, whose policy then judges it;
+ * only verdicts the rules allowed are kept (never audited denials, which must be reported each
+ * time). */
 struct sendmsg_cache {
   __u64 cgroup_id;
   __u64 epoch;
