@@ -92,11 +92,20 @@ Result WaitForMaps(const ChildContext& c) {
   return kOk;
 }
 
-Result JoinV1Cgroups(const ChildContext& c) {
-  for (size_t i = 0; i < c.request->extra_v1_cgroup_procs_fds.size(); ++i) {
-    if (write(c.request->extra_v1_cgroup_procs_fds[i], "0", 1) != 1) {
-      return Fail("join_v1_cgroup", static_cast<int>(i));
-    }
+// The parent moves the child into the v1 hierarchies' cgroups (memory, pids) while the child sets
+// itself up: each move waits for an RCU grace period, which this way overlaps the steps below
+// instead of adding to them. The limits must hold before the entrypoint's code runs, so the
+// child waits here, just before execve, for the parent's byte saying they do.
+Result WaitForV1Cgroups(const ChildContext& c, int go_fd) {
+  if (c.request->extra_v1_cgroup_procs_fds.empty()) return kOk;
+  char byte;
+  ssize_t n;
+  do {
+    n = read(go_fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) {
+    if (n == 0) errno = EPIPE;  // the parent gave up (or died)
+    return Fail("wait_for_v1_cgroups");
   }
   return kOk;
 }
@@ -269,7 +278,7 @@ Result RenumberFds(const ChildContext& c, int& report_fd, int& go_fd) {
   }
   report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, count);
   if (report_fd < 0) return Fail("renumber_fds");
-  if (c.request->debug_stop) {
+  if (c.request->debug_stop || !c.request->extra_v1_cgroup_procs_fds.empty()) {
     go_fd = fcntl(go_fd, F_DUPFD_CLOEXEC, count);
     if (go_fd < 0) return Fail("renumber_fds");
   } else {
@@ -431,8 +440,7 @@ void RunChild(const ChildContext& c) {
   };
   const bool per_instance_mounts = c.template_fd < 0;  // decided by the parent before clone
   run(ResetSignals(c));
-  run(WaitForMaps(c));  // a parent that dies meanwhile closes the go pipe: the child exits
-  run(JoinV1Cgroups(c));
+  run(WaitForMaps(c));  // a parent that dies meanwhile closes the go socket: the child exits
   if (per_instance_mounts) {
     run(PrivatePropagation());
     run(OpenSources(c));
@@ -458,6 +466,7 @@ void RunChild(const ChildContext& c) {
   run(NoNewPrivs());
   run(Landlock(c));
   run(Seccomp(c));
+  run(WaitForV1Cgroups(c, go_fd));
   run(DebugStop(c, report_fd, go_fd));
   execve(kBinaryInVoid, c.argv, c.envp);
   run(Fail("execve"));

@@ -25,8 +25,9 @@ struct ChildContext {
   const SpawnRequest* request = nullptr;
   char* const* argv = nullptr;
   char* const* envp = nullptr;
-  int go_read = -1;       // the parent writes one byte once the uid/gid maps are set
-  int go_write = -1;      // the parent's end, closed first in the child
+  int go_read = -1;   // the parent sends one byte once the uid/gid maps are set, another once the
+                      // child is in its v1 cgroups (if any), then one to end a debug stop
+  int go_write = -1;  // the parent's end, closed first in the child
   int report_write = -1;  // CLOEXEC: closes on a successful execve
   int report_read = -1;
   int template_fd =

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -190,6 +191,26 @@ std::string StepError(const PreparedVoid::Plan& plan, const ChildReport& report)
     }
   }
   return absl::StrCat("void step '", step, "'", detail, " failed");
+}
+
+// The failure a child reported before it was killed, if it reported one (its report pipe is at
+// EOF once it is reaped, so this never blocks); OK when it had reported nothing.
+absl::Status ReportedChildFailure(const PreparedVoid::Plan& plan, int report_read) {
+  ChildReport report;
+  ssize_t n;
+  do {
+    n = read(report_read, &report, sizeof report);
+  } while (n < 0 && errno == EINTR);
+  if (n != sizeof report || report.stopping) return absl::OkStatus();
+  return ErrnoStatus(StepError(plan, report), report.err);
+}
+
+// What an fd is open on, for error messages.
+std::string FdTarget(int fd) {
+  std::error_code ec;
+  std::filesystem::path target =
+      std::filesystem::read_symlink(absl::StrCat("/proc/self/fd/", fd), ec);
+  return ec ? absl::StrCat("fd ", fd) : target.string();
 }
 
 // Forks a helper into a new mount namespace that builds the void's root once; keeps an fd of that
@@ -443,8 +464,12 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   std::vector<int> source_fds(plan.mounts.size(), -1);
   std::vector<int> scratch_fds(3 + request.fds.size(), -1);
 
+  // The go channel is a socket pair so that the parent's send() to a child that died meanwhile
+  // fails with EPIPE instead of raising SIGPIPE in the supervisor (MSG_NOSIGNAL).
   int go[2], report[2];
-  if (pipe2(go, O_CLOEXEC) != 0) return ErrnoStatus("void step 'pipe' failed");
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) {
+    return ErrnoStatus("void step 'socketpair' failed");
+  }
   UniqueFd go_read(go[0]), go_write(go[1]);
   if (pipe2(report, O_CLOEXEC) != 0) return ErrnoStatus("void step 'pipe' failed");
   UniqueFd report_read(report[0]), report_write(report[1]);
@@ -569,10 +594,34 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
       return absl::Status(s.code(), absl::StrCat("void step 'id_map' failed: ", s.message()));
     }
   }
-  if (write(go_write.get(), "g", 1) != 1) {
+  if (send(go_write.get(), "g", 1, MSG_NOSIGNAL) != 1) {
     int err = errno;
     kill_and_reap();
     return ErrnoStatus("void step 'start_child' failed", err);
+  }
+  // The v1 cgroup moves (memory, pids), while the child sets itself up: it waits for the byte
+  // below before execve. Done from here rather than by the child, each move's RCU grace period
+  // overlaps the child's own steps. A move fails with ESRCH when the child is already gone: its
+  // report then says why.
+  if (!request.extra_v1_cgroup_procs_fds.empty()) {
+    const std::string pid_text = absl::StrCat(pid);
+    for (const int procs_fd : request.extra_v1_cgroup_procs_fds) {
+      if (write(procs_fd, pid_text.data(), pid_text.size()) !=
+          static_cast<ssize_t>(pid_text.size())) {
+        int err = errno;
+        kill_and_reap();
+        if (absl::Status reported = ReportedChildFailure(plan, report_read.get()); !reported.ok()) {
+          return reported;
+        }
+        return ErrnoStatus(
+            absl::StrCat("void step 'join_v1_cgroup' failed (", FdTarget(procs_fd), ")"), err);
+      }
+    }
+    if (send(go_write.get(), "j", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE) {
+      int err = errno;
+      kill_and_reap();
+      return ErrnoStatus("void step 'start_child' failed", err);
+    }
   }
 
   // The child reports a failed step, or closes the pipe on execve. A child that does neither is
@@ -595,7 +644,8 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   if (n == sizeof result && result.stopping) {
     // --debug: stop it from here (it cannot stop itself as pid 1), then let it reach execve, where
     // the pending SIGSTOP holds it.
-    if (PidfdSendSignal(instance.pidfd.get(), SIGSTOP) != 0 || write(go_write.get(), "g", 1) != 1) {
+    if (PidfdSendSignal(instance.pidfd.get(), SIGSTOP) != 0 ||
+        send(go_write.get(), "g", 1, MSG_NOSIGNAL) != 1) {
       int err = errno;
       kill_and_reap();
       return ErrnoStatus("void step 'debug_stop' failed", err);

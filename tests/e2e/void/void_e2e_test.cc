@@ -10,6 +10,7 @@
 #include "void/pidfd.h"
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -490,6 +491,36 @@ TEST(VoidE2e, JoinsExtraV1CgroupsBeforeExec) {
   ASSERT_EQ(PidfdSendSignal(sleeper->pidfd.get(), SIGKILL), 0);
   siginfo_t info = {};
   ASSERT_EQ(waitid(P_PIDFD, sleeper->pidfd.get(), &info, WEXITED), 0);
+}
+
+// The supervisor moves the child into its v1 cgroups while the child sets itself up; a move that
+// fails names the cgroup, and the child, which waited for it before execve, is gone.
+TEST(VoidE2e, AFailedV1CgroupMoveNamesTheCgroupAndLeavesNoChild) {
+  SHIM_REQUIRE_PRIVILEGED();
+  const std::string own = OwnV1PidsCgroup();
+  if (own.empty()) {
+    struct stat st;
+    ASSERT_NE(stat("/sys/fs/cgroup/pids", &st), 0) << "v1 pids is mounted but not found";
+    return;
+  }
+  // Opened read-only: the move's write fails (EBADF) as a vanished cgroup's would.
+  UniqueFd procs(open((own + "/cgroup.procs").c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(procs.valid());
+  auto v = PrepareOrDie(MakeEntrypoint(ESCAPE_PROBE));
+  ASSERT_NE(v, nullptr);
+  SpawnRequest request;
+  request.argv = {"probe", "sleep"};
+  request.extra_v1_cgroup_procs_fds = {procs.get()};
+  absl::StatusOr<Instance> instance = v->Spawn(request);
+  ASSERT_FALSE(instance.ok());
+  EXPECT_THAT(
+      std::string(instance.status().message()),
+      HasSubstr("void step 'join_v1_cgroup' failed (" +
+                std::filesystem::path(own + "/cgroup.procs").lexically_normal().string() + ")"));
+  EXPECT_THAT(std::string(instance.status().message()), HasSubstr("EBADF"));
+  siginfo_t info = {};
+  EXPECT_EQ(waitid(P_ALL, 0, &info, WEXITED | WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD) << "the child was not reaped";
 }
 
 }  // namespace
