@@ -1,6 +1,9 @@
 // Cost of the network policy on the operations it judges: TCP connect()+close() and UDP
 // sendto() over loopback, per operation, for
-//   no policy | shim-bpf with 1, 100, 10,000 rules | nftables with the same 10,000 rules
+//   no policy | empty programs on the same hooks | shim-bpf with 1, 100, 10,000 rules |
+//   nftables with the same 10,000 rules
+// The empty programs (each only returns "allow") are the floor of any cgroup-hook policy: what
+// the kernel charges for running a program at all (for sendmsg4, locking the socket per datagram).
 // All in a private network namespace (nftables rules and traffic never touch the host's), from
 // children placed in cgroups beneath this process's own v2 cgroup. Series are interleaved round
 // by round so machine noise falls on all of them alike.
@@ -8,7 +11,9 @@
 //   net_policy_bench OUT_DIR ROUNDS CONNECTS_PER_SAMPLE SENDS_PER_SAMPLE
 // Writes OUT_DIR/<op>_<series>.txt, one sample (ns per operation) a line.
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -121,6 +126,21 @@ void Nft(const std::string& args, const std::string& input = "") {
   }
 }
 
+// Links an "allow everything" program (r0 = 1; exit) to `cgroup_fd` at `attach`, for the floor
+// series. Returns the link fd; the program and link live until this process exits.
+int AttachEmptyProgram(int cgroup_fd, bpf_prog_type type, bpf_attach_type attach) {
+  const bpf_insn allow[] = {
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 1},
+      {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
+  };
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
+  const int prog = bpf_prog_load(type, "empty", "GPL", allow, 2, &opts);
+  if (prog < 0) Die("load an empty program");
+  const int link = bpf_link_create(prog, cgroup_fd, attach, nullptr);
+  if (link < 0) Die("link an empty program");
+  return link;
+}
+
 // The first CPU this process may run on. Every sendto sample runs there: on this VM a loopback
 // sendto() can cost a third more on one vCPU than on the other (which one changes over minutes),
 // so each series was bimodal by where the scheduler put the child, hiding a 5% difference.
@@ -215,14 +235,20 @@ int main(int argc, char** argv) {
   getsockname(udp, reinterpret_cast<sockaddr*>(&u), &len);
   const uint16_t udp_port = ntohs(u.sin_port);
 
-  // Cgroups: <own>/net-bench-<pid>/{free, run/{e1,e100,e10000}}; free is outside the run.
+  // Cgroups: <own>/net-bench-<pid>/{free, floor, run/{e1,e100,e10000}}; free is outside the run,
+  // floor has the empty programs on the hooks an IPv4 connect or sendto passes.
   auto own = shim::OwnCgroup2Dir();
   if (!own.ok()) Die(std::string(own.status().message()));
   auto top = shim::OwnedCgroup::Create(*own, "net-bench-" + std::to_string(getpid()));
   if (!top.ok()) Die(std::string(top.status().message()));
   auto free_cg = shim::OwnedCgroup::Create(top->path(), "free");
   auto run = shim::OwnedCgroup::Create(top->path(), "run");
-  if (!free_cg.ok() || !run.ok()) Die("create cgroups");
+  auto floor_cg = shim::OwnedCgroup::Create(top->path(), "floor");
+  if (!free_cg.ok() || !run.ok() || !floor_cg.ok()) Die("create cgroups");
+  AttachEmptyProgram(floor_cg->dir_fd(), BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_CREATE);
+  AttachEmptyProgram(floor_cg->dir_fd(), BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT);
+  AttachEmptyProgram(floor_cg->dir_fd(), BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_SENDMSG);
+  AttachEmptyProgram(floor_cg->dir_fd(), BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS);
   auto fw = shim::net::Firewall::Attach(run->dir_fd(), {});
   if (!fw.ok()) Die(std::string(fw.status().message()));
   const int sizes[] = {1, 100, 10000};
@@ -243,11 +269,10 @@ int main(int argc, char** argv) {
     std::string cgroup;
     bool nft;
   };
-  std::vector<Series> series = {{"no_policy", free_cg->path(), false},
-                                {"bpf_1", eps[0].path(), false},
-                                {"bpf_100", eps[1].path(), false},
-                                {"bpf_10000", eps[2].path(), false},
-                                {"nft_10000", free_cg->path(), true}};
+  std::vector<Series> series = {
+      {"no_policy", free_cg->path(), false}, {"empty_programs", floor_cg->path(), false},
+      {"bpf_1", eps[0].path(), false},       {"bpf_100", eps[1].path(), false},
+      {"bpf_10000", eps[2].path(), false},   {"nft_10000", free_cg->path(), true}};
   const int cpu = SampleCpu();
   for (const char* op : {"connect", "sendto"}) {
     const bool is_connect = std::string(op) == "connect";
