@@ -161,10 +161,14 @@ class ChildStack {
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
     if (mapping_ == MAP_FAILED) return ErrnoStatus("void step 'child_stack' failed");
     if (mprotect(mapping_, kGuard, PROT_NONE) != 0) {
-      return ErrnoStatus("void step 'child_stack' failed");
+      const int err = errno;
+      munmap(mapping_, kGuard + kSize);
+      mapping_ = MAP_FAILED;
+      return ErrnoStatus("void step 'child_stack' failed", err);
     }
     return absl::OkStatus();
   }
+  bool allocated() const { return mapping_ != MAP_FAILED; }
   void* base() const { return static_cast<char*>(mapping_) + kGuard; }
   size_t size() const { return kSize; }
 
@@ -547,9 +551,12 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   // The child only reads what this frame prepared and writes its own stack and the scratch
   // arrays; it shares this thread's TLS, so its errno writes can race with ours (an error
   // message could then name the wrong errno, nothing else is affected).
-  ChildStack stack;
+  // One stack per spawning thread, kept for its next spawn: Spawn returns only once the child has
+  // left it (execve, or killed and reaped). A fresh one each time cost an munmap, whose TLB
+  // shootdown interrupts every core running one of the supervisor's other threads.
+  thread_local ChildStack stack;
   if (kCanShareMemory && plan.options.share_memory_until_exec && !request.debug_stop) {
-    RETURN_IF_ERROR(stack.Allocate());
+    if (!stack.allocated()) RETURN_IF_ERROR(stack.Allocate());
     args.flags |= CLONE_VM;
     args.stack = reinterpret_cast<uint64_t>(stack.base());
     args.stack_size = stack.size();
