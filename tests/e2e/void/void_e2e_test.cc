@@ -460,16 +460,27 @@ std::string OwnV1PidsCgroup() {
   return "";
 }
 
+// Spawns `probe sleep` from `v` with `procs_fd` as its one v1 cgroup to join.
+absl::StatusOr<Instance> SpawnSleeperJoining(const PreparedVoid& v, int procs_fd) {
+  SpawnRequest request;
+  request.argv = {"probe", "sleep"};
+  request.extra_v1_cgroup_procs_fds = {procs_fd};
+  return v.Spawn(request);
+}
+
+// A pure cgroup v2 host has no v1 hierarchy to join: nothing to test there, and nothing the
+// supervisor would pass.
+#define RETURN_ON_PURE_V2_HOST(own)                                                       \
+  if ((own).empty()) {                                                                    \
+    struct stat st;                                                                       \
+    ASSERT_NE(stat("/sys/fs/cgroup/pids", &st), 0) << "v1 pids is mounted but not found"; \
+    return;                                                                               \
+  }
+
 TEST(VoidE2e, JoinsExtraV1CgroupsBeforeExec) {
   SHIM_REQUIRE_PRIVILEGED();
   const std::string own = OwnV1PidsCgroup();
-  if (own.empty()) {
-    // A pure cgroup v2 host has no v1 hierarchy to join: nothing to test there, and nothing the
-    // supervisor would pass.
-    struct stat st;
-    ASSERT_NE(stat("/sys/fs/cgroup/pids", &st), 0) << "v1 pids is mounted but not found";
-    return;
-  }
+  RETURN_ON_PURE_V2_HOST(own);
   const std::string dir = own + "/shim-void-test-" + std::to_string(getpid());
   ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir;
   struct Cleanup {
@@ -480,10 +491,7 @@ TEST(VoidE2e, JoinsExtraV1CgroupsBeforeExec) {
   ASSERT_TRUE(procs.valid());
   auto v = PrepareOrDie(MakeEntrypoint(ESCAPE_PROBE));
   ASSERT_NE(v, nullptr);
-  SpawnRequest request;
-  request.argv = {"probe", "sleep"};
-  request.extra_v1_cgroup_procs_fds = {procs.get()};
-  absl::StatusOr<Instance> sleeper = v->Spawn(request);
+  absl::StatusOr<Instance> sleeper = SpawnSleeperJoining(*v, procs.get());
   ASSERT_TRUE(sleeper.ok()) << sleeper.status();
   std::ifstream members(dir + "/cgroup.procs");
   std::string pids((std::istreambuf_iterator<char>(members)), std::istreambuf_iterator<char>());
@@ -498,20 +506,13 @@ TEST(VoidE2e, JoinsExtraV1CgroupsBeforeExec) {
 TEST(VoidE2e, AFailedV1CgroupMoveNamesTheCgroupAndLeavesNoChild) {
   SHIM_REQUIRE_PRIVILEGED();
   const std::string own = OwnV1PidsCgroup();
-  if (own.empty()) {
-    struct stat st;
-    ASSERT_NE(stat("/sys/fs/cgroup/pids", &st), 0) << "v1 pids is mounted but not found";
-    return;
-  }
+  RETURN_ON_PURE_V2_HOST(own);
   // Opened read-only: the move's write fails (EBADF) as a vanished cgroup's would.
   UniqueFd procs(open((own + "/cgroup.procs").c_str(), O_RDONLY | O_CLOEXEC));
   ASSERT_TRUE(procs.valid());
   auto v = PrepareOrDie(MakeEntrypoint(ESCAPE_PROBE));
   ASSERT_NE(v, nullptr);
-  SpawnRequest request;
-  request.argv = {"probe", "sleep"};
-  request.extra_v1_cgroup_procs_fds = {procs.get()};
-  absl::StatusOr<Instance> instance = v->Spawn(request);
+  absl::StatusOr<Instance> instance = SpawnSleeperJoining(*v, procs.get());
   ASSERT_FALSE(instance.ok());
   EXPECT_THAT(
       std::string(instance.status().message()),
