@@ -77,19 +77,24 @@ Result DeathSignal(const ChildContext& c) {
   return kOk;
 }
 
-Result WaitForMaps(const ChildContext& c) {
-  close(c.go_write);
-  close(c.report_read);
+// Blocks for the parent's next byte on the go socket; EPIPE when the parent gave up (or died).
+Result AwaitGo(int go_fd, const char* step) {
   char byte;
   ssize_t n;
   do {
-    n = read(c.go_read, &byte, 1);
+    n = read(go_fd, &byte, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) {
-    if (n == 0) errno = EPIPE;  // the parent gave up (or died)
-    return Fail("wait_for_id_maps");
+    if (n == 0) errno = EPIPE;
+    return Fail(step);
   }
   return kOk;
+}
+
+Result WaitForMaps(const ChildContext& c) {
+  close(c.go_write);
+  close(c.report_read);
+  return AwaitGo(c.go_read, "wait_for_id_maps");
 }
 
 // The parent moves the child into the v1 hierarchies' cgroups (memory, pids) while the child sets
@@ -98,16 +103,7 @@ Result WaitForMaps(const ChildContext& c) {
 // child waits here, just before execve, for the parent's byte saying they do.
 Result WaitForV1Cgroups(const ChildContext& c, int go_fd) {
   if (c.request->extra_v1_cgroup_procs_fds.empty()) return kOk;
-  char byte;
-  ssize_t n;
-  do {
-    n = read(go_fd, &byte, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) {
-    if (n == 0) errno = EPIPE;  // the parent gave up (or died)
-    return Fail("wait_for_v1_cgroups");
-  }
-  return kOk;
+  return AwaitGo(go_fd, "wait_for_v1_cgroups");
 }
 
 Result PrivatePropagation() {

@@ -197,15 +197,23 @@ std::string StepError(const PreparedVoid::Plan& plan, const ChildReport& report)
   return absl::StrCat("void step '", step, "'", detail, " failed");
 }
 
-// The failure a child reported before it was killed, if it reported one (its report pipe is at
-// EOF once it is reaped, so this never blocks); OK when it had reported nothing.
-absl::Status ReportedChildFailure(const PreparedVoid::Plan& plan, int report_read) {
-  ChildReport report;
+// One report from a child's report pipe: the bytes read (sizeof(ChildReport) for a whole report,
+// 0 at EOF, which after a successful execve is the good news), or -1 with errno.
+ssize_t ReadChildReport(int report_read, ChildReport& report) {
   ssize_t n;
   do {
     n = read(report_read, &report, sizeof report);
   } while (n < 0 && errno == EINTR);
-  if (n != sizeof report || report.stopping) return absl::OkStatus();
+  return n;
+}
+
+// The failure a child reported before it was killed, if it reported one (its report pipe is at
+// EOF once it is reaped, so this never blocks); OK when it had reported nothing.
+absl::Status ReportedChildFailure(const PreparedVoid::Plan& plan, int report_read) {
+  ChildReport report;
+  if (ReadChildReport(report_read, report) != sizeof report || report.stopping) {
+    return absl::OkStatus();
+  }
   return ErrnoStatus(StepError(plan, report), report.err);
 }
 
@@ -248,11 +256,7 @@ absl::StatusOr<UniqueFd> BuildTemplateMountNamespace(const PreparedVoid::Plan& p
     }
   };
   ChildReport result;
-  ssize_t n;
-  do {
-    n = read(report_read.get(), &result, sizeof result);
-  } while (n < 0 && errno == EINTR);
-  if (n != sizeof result) {
+  if (ReadChildReport(report_read.get(), result) != sizeof result) {
     reap();
     return absl::InternalError("void template: the builder died without a report");
   }
@@ -643,10 +647,7 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
         err == ETIMEDOUT ? "the child was stuck before exec" : std::strerror(err), "; killed)"));
   }
   ChildReport result;
-  ssize_t n;
-  do {
-    n = read(report_read.get(), &result, sizeof result);
-  } while (n < 0 && errno == EINTR);
+  const ssize_t n = ReadChildReport(report_read.get(), result);
   if (n == 0) return instance;  // the report pipe closed on execve: the void runs
   if (n == sizeof result && result.stopping) {
     // --debug: stop it from here (it cannot stop itself as pid 1), then let it reach execve, where
