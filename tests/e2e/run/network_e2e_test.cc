@@ -23,21 +23,21 @@ using ::testing::Not;
 
 const std::string kShim = BuiltBinary("shim-bpf");
 
-// A listening TCP socket on `address`, port chosen by the kernel.
-class Listener {
+// A socket bound on `address`, port chosen by the kernel: listening (TCP), or receiving (UDP).
+class Peer {
  public:
-  explicit Listener(const char* address) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  explicit Peer(const char* address, int type = SOCK_STREAM) {
+    fd_ = socket(AF_INET, type | SOCK_CLOEXEC, 0);
     sockaddr_in in{};
     in.sin_family = AF_INET;
     inet_pton(AF_INET, address, &in.sin_addr);
     bind(fd_, reinterpret_cast<sockaddr*>(&in), sizeof(in));
-    listen(fd_, 16);
+    if (type == SOCK_STREAM) listen(fd_, 16);
     socklen_t length = sizeof(in);
     getsockname(fd_, reinterpret_cast<sockaddr*>(&in), &length);
     port_ = ntohs(in.sin_port);
   }
-  ~Listener() { close(fd_); }
+  ~Peer() { close(fd_); }
   std::string port() const { return std::to_string(port_); }
 
  private:
@@ -47,7 +47,7 @@ class Listener {
 
 TEST(NetworkE2e, OutboundGrantsAllowExactlyTheGrantedHostAndPort) {
   SHIM_REQUIRE_PRIVILEGED();
-  Listener granted("127.0.0.2"), other_port("127.0.0.2"), other_host("127.0.0.3");
+  Peer granted("127.0.0.2"), other_port("127.0.0.2"), other_host("127.0.0.3");
   RunFixtureDir dir;
   std::string spec = dir.WriteSpec(R"("connect": {
       "args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"],
@@ -70,27 +70,6 @@ TEST(NetworkE2e, OutboundGrantsAllowExactlyTheGrantedHostAndPort) {
   EXPECT_EQ(denials[0]["port"].get<int>(), std::stoi(other_port.port()));
 }
 
-// A bound UDP socket on `address`, port chosen by the kernel.
-class UdpPeer {
- public:
-  explicit UdpPeer(const char* address) {
-    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in in{};
-    in.sin_family = AF_INET;
-    inet_pton(AF_INET, address, &in.sin_addr);
-    bind(fd_, reinterpret_cast<sockaddr*>(&in), sizeof(in));
-    socklen_t length = sizeof(in);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&in), &length);
-    port_ = ntohs(in.sin_port);
-  }
-  ~UdpPeer() { close(fd_); }
-  std::string port() const { return std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
 // tests/e2e/run/net_escape_probe.c tries 30 ways past a TCP and a UDP grant from inside a void
 // of `shim-bpf run`: other ports, hosts and address families, v4-mapped and padded addresses,
 // TCP Fast Open, a UDP socket's cached verdict, sendmmsg, connected UDP, ungranted binds, socket
@@ -98,8 +77,8 @@ class UdpPeer {
 // broken network cannot pass for a denial.
 TEST(NetworkE2e, BypassBatteryFindsNoWayPastTheGrants) {
   SHIM_REQUIRE_PRIVILEGED();
-  Listener tcp("127.0.0.2");
-  UdpPeer udp("127.0.0.2");
+  Peer tcp("127.0.0.2");
+  Peer udp("127.0.0.2", SOCK_DGRAM);
   RunFixtureDir dir;
   const std::string spec = dir.path() + "/spec.json";
   std::ofstream(spec) << R"({"binary": ")" << NET_ESCAPE_PROBE << R"(", "entrypoints": {
@@ -126,7 +105,7 @@ TEST(NetworkE2e, BypassBatteryFindsNoWayPastTheGrants) {
 
 TEST(NetworkE2e, NoNetworkBlockMeansNoNetwork) {
   SHIM_REQUIRE_PRIVILEGED();
-  Listener host("127.0.0.2");
+  Peer host("127.0.0.2");
   RunFixtureDir dir;
   std::string spec = dir.WriteSpec(R"("connect": {
       "args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"]})");
@@ -155,7 +134,7 @@ TEST(NetworkE2e, VoidsWithoutNetworkCannotReachEachOthersAbstractSockets) {
 
 TEST(NetworkE2e, OnePolicyDoesNotLeakIntoAnotherEntrypoint) {
   SHIM_REQUIRE_PRIVILEGED();
-  Listener target("127.0.0.2");
+  Peer target("127.0.0.2");
   RunFixtureDir dir;
   // "connect" is granted; "print" is a second entrypoint with a network block that grants
   // nothing, started by the same run: it may not use the first one's grant.
@@ -176,7 +155,7 @@ TEST(NetworkE2e, OnePolicyDoesNotLeakIntoAnotherEntrypoint) {
 
 TEST(NetworkE2e, AuditAllowsEverythingReportsItAndSuggestsAPolicy) {
   SHIM_REQUIRE_PRIVILEGED();
-  Listener target("127.0.0.3");
+  Peer target("127.0.0.3");
   RunFixtureDir dir;
   std::string spec = dir.WriteSpec(R"("connect": {
       "args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"]})");
