@@ -10,8 +10,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$BUILD_DIR/bench/net_policy_bench" "$work" "$rounds" "$connects" "$sends"
 
-labels=("no_policy=no policy" "empty_programs=empty programs" "bpf_1=shim-bpf 1 rule" "bpf_100=shim-bpf 100 rules"
-        "bpf_10000=shim-bpf 10000 rules" "nft_10000=nftables 10000 rules")
+labels=("no_policy=no policy" "empty_programs=empty programs" "bpf_1=shim-bpf 1 rule"
+        "bpf_100=shim-bpf 100 rules" "bpf_10000=shim-bpf 10000 rules"
+        "nft_10000=nftables 10000 rules")
 for op in connect sendto; do
   args=()
   for entry in "${labels[@]}"; do
