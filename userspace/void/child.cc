@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -95,6 +96,32 @@ Result WaitForMaps(const ChildContext& c) {
   close(c.go_write);
   close(c.report_read);
   return AwaitGo(c.go_read, "wait_for_id_maps");
+}
+
+// Closes the child's copies of the supervisor's fds (its BPF objects, cgroup dirs, other voids'
+// connections, ...), keeping only what the child still reads. Done first, so that the child's own
+// opens and dups have room even when the supervisor's table is at RLIMIT_NOFILE, which the copy
+// inherits (otherwise the spawn fails with EMFILE however few fds the void itself needs).
+// No allocation here (the child may share the parent's memory): the list is kept in `keep`, room
+// for 6 + request->fds.size() entries.
+Result CloseUnneededFds(const ChildContext& c, int* keep) {
+  const SpawnRequest& r = *c.request;
+  size_t n = 0;
+  for (int fd : {c.report_write, c.go_read, c.plan->supervisor_pidfd.get(), r.stdin_fd, r.stdout_fd,
+                 r.stderr_fd}) {
+    keep[n++] = fd;
+  }
+  for (int fd : r.fds) keep[n++] = fd;
+  std::sort(keep, keep + n);
+  unsigned next = 3;  // 0..2 are replaced by RenumberFds
+  for (size_t i = 0; i < n; ++i) {
+    if (keep[i] < 0 || static_cast<unsigned>(keep[i]) < next) continue;
+    const unsigned fd = static_cast<unsigned>(keep[i]);
+    if (fd > next && close_range(next, fd - 1, 0) != 0) return Fail("close_unneeded_fds");
+    next = fd + 1;
+  }
+  if (close_range(next, ~0U, 0) != 0) return Fail("close_unneeded_fds");
+  return kOk;
 }
 
 // The parent moves the child into the v1 hierarchies' cgroups (memory, pids) while the child sets
@@ -437,6 +464,7 @@ void RunChild(const ChildContext& c) {
   const bool per_instance_mounts = c.template_fd < 0;  // decided by the parent before clone
   run(ResetSignals(c));
   run(WaitForMaps(c));  // a parent that dies meanwhile closes the go socket: the child exits
+  run(CloseUnneededFds(c, c.scratch_fds));
   if (per_instance_mounts) {
     run(PrivatePropagation());
     run(OpenSources(c));

@@ -33,7 +33,7 @@ struct ChildContext {
   int template_fd =
       -1;  // >= 0: cloned standing in the template (no mounts to build); set by the parent
   int* source_fds = nullptr;   // scratch, one per plan->mounts entry
-  int* scratch_fds = nullptr;  // scratch, 3 + request->fds.size()
+  int* scratch_fds = nullptr;  // scratch, 6 + request->fds.size()
 };
 
 [[noreturn]] void RunChild(const ChildContext& context);

@@ -470,7 +470,7 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   argv.push_back(nullptr);
   char* envp[] = {nullptr};
   std::vector<int> source_fds(plan.mounts.size(), -1);
-  std::vector<int> scratch_fds(3 + request.fds.size(), -1);
+  std::vector<int> scratch_fds(6 + request.fds.size(), -1);  // ChildContext::scratch_fds
 
   // The go channel is a socket pair so that the parent's send() to a child that died meanwhile
   // fails with EPIPE instead of raising SIGPIPE in the supervisor (MSG_NOSIGNAL).
