@@ -19,6 +19,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cgroup/run_cgroups.h"
@@ -285,12 +286,9 @@ class Supervisor {
     pending->name = absl::StrCat(entrypoint.name, "-", state.next_instance++);
     ASSIGN_OR_RETURN(pending->args,
                      BuildInstanceArgs(entrypoint, *resources_, options_.trailing, delivery));
-    ASSIGN_OR_RETURN(pending->cgroup, cgroups_->NextInstance(entrypoint.name, entrypoint.limits));
     sandbox::SpawnRequest& request = pending->request;
     request.argv = std::move(pending->args.argv);
     request.fds = pending->args.fds;
-    request.cgroup_fd = pending->cgroup->v2_dir_fd();
-    request.extra_v1_cgroup_procs_fds = pending->cgroup->v1_procs_fds();
     request.debug_stop = options_.debug;
     for (const spec::Environment& item : entrypoint.environment) {
       if (std::holds_alternative<spec::EnvStdin>(item.kind)) request.stdin_fd = STDIN_FILENO;
@@ -299,17 +297,28 @@ class Supervisor {
     }
     if (state.source) state.source->Started();
     if (spawners_ && state.source) {
-      spawners_->Submit(
-          [pending] { pending->result = pending->state->prepared->Spawn(pending->request); },
-          [this, pending] {
-            if (absl::Status s = FinishSpawn(*pending); !s.ok()) {
-              Refuse(*pending->state, s.message());
-            }
-          });
+      // The instance cgroup is taken on the worker as well: a request waiting for a worker holds
+      // only its own fds, and the loop makes no cgroup when no spare is left.
+      spawners_->Submit([this, pending] { pending->result = TakeCgroupAndSpawn(*pending); },
+                        [this, pending] {
+                          if (absl::Status s = FinishSpawn(*pending); !s.ok()) {
+                            Refuse(*pending->state, s);
+                          }
+                        });
       return absl::OkStatus();
     }
-    pending->result = state.prepared->Spawn(request);
+    pending->result = TakeCgroupAndSpawn(*pending);
     return FinishSpawn(*pending);
+  }
+
+  // Gives the instance its cgroup and starts it; runs on a spawn worker (RunCgroups is
+  // thread-safe) or inline.
+  absl::StatusOr<sandbox::Instance> TakeCgroupAndSpawn(PendingSpawn& pending) {
+    const spec::Entrypoint& entrypoint = *pending.state->spec;
+    ASSIGN_OR_RETURN(pending.cgroup, cgroups_->NextInstance(entrypoint.name, entrypoint.limits));
+    pending.request.cgroup_fd = pending.cgroup->v2_dir_fd();
+    pending.request.extra_v1_cgroup_procs_fds = pending.cgroup->v1_procs_fds();
+    return pending.state->prepared->Spawn(pending.request);
   }
 
   // Registers a spawned instance (or reports why it could not start), on the loop thread.
@@ -361,8 +370,12 @@ class Supervisor {
     if (stopping_) SendSignal(live->pidfd.get(), SIGTERM);
     const int pidfd = live->pidfd.get();
     instances_.emplace(pidfd, std::move(live));
-    // Keep one instance cgroup ready for the next request of a triggered entrypoint.
-    if (state.source) (void)cgroups_->Prepare(entrypoint.name, entrypoint.limits, 1);
+    // Keep instance cgroups ready for the next requests of a triggered entrypoint, one per spawn
+    // worker: made here, their mkdirs and limit writes overlap the workers' spawns.
+    if (state.source) {
+      (void)cgroups_->Prepare(entrypoint.name, entrypoint.limits,
+                              spawners_ ? spawners_->threads() : 1);
+    }
     return absl::OkStatus();
   }
 
@@ -400,34 +413,50 @@ class Supervisor {
     }
     if (live.entrypoint->source) live.entrypoint->source->Finished();
     instances_.erase(it);  // removes the instance's cgroups
+    resources_short_ = false;
   }
 
   void HandleTrigger(EntrypointState& state) {
     absl::StatusOr<trigger::Delivery> delivery = state.source->Take();
     if (!delivery.ok()) {
-      Refuse(state, delivery.status().message());
+      Refuse(state, delivery.status());
       return;
     }
     if (absl::Status s = SpawnInstance(state, &*delivery); !s.ok()) {
-      Refuse(state, s.message());
+      Refuse(state, s);
     }
   }
 
-  void Refuse(EntrypointState& state, absl::string_view why) {
+  void Refuse(EntrypointState& state, const absl::Status& why) {
+    // Out of fds, memory or pids: build one void at a time until a handler's exit gives some
+    // back, so that parallel spawns do not split what is left and all fail.
+    if (absl::IsResourceExhausted(why)) resources_short_ = true;
     std::fprintf(stderr, "shim-bpf: %s: request refused: %s\n", state.spec->name.c_str(),
-                 std::string(why).c_str());
+                 std::string(why.message()).c_str());
     nlohmann::ordered_json event;
     event["event"] = "trigger_refused";
     event["entrypoint"] = state.spec->name;
-    event["error"] = std::string(why);
+    event["error"] = std::string(why.message());
     events_->Write(std::move(event));
+  }
+
+  // A trigger's request is taken only below the entrypoint's concurrency and while the spawn
+  // workers have little queued: two spawns per worker (one under way, the next ready, so no
+  // worker waits for the loop), one in all while resources are short. Requests wait in the
+  // channel, not in the supervisor: each one taken holds fds (its own, its cgroup's) until its
+  // spawn ends, and a long queue of them could take every fd the spawns themselves need
+  // (RLIMIT_NOFILE), so that none could start.
+  bool CanTakeRequest(const EntrypointState& state) const {
+    if (stopping_ || !state.source->Ready()) return false;
+    if (!spawners_) return true;
+    return spawners_->pending() < (resources_short_ ? 1 : 2 * spawners_->threads());
   }
 
   // Polls a trigger's channel only while it may start another handler (backpressure).
   void SyncTriggerInterest() {
     for (auto& state : entrypoints_) {
       if (!state->source) continue;
-      const bool want = !stopping_ && state->source->Ready();
+      const bool want = CanTakeRequest(*state);
       if (want && !state->polled) {
         state->polled = Watch(state->source->fd()).ok();
       } else if (!want && state->polled) {
@@ -546,8 +575,8 @@ class Supervisor {
           Reap(fd);
         } else {
           for (auto& state : entrypoints_) {
-            if (state->source && state->source->fd() == fd && state->polled && !stopping_ &&
-                state->source->Ready()) {
+            if (state->source && state->source->fd() == fd && state->polled &&
+                CanTakeRequest(*state)) {
               HandleTrigger(*state);
             }
           }
@@ -585,6 +614,7 @@ class Supervisor {
   sigset_t old_mask_{};
   bool blocked_signals_ = false;
   bool stopping_ = false;
+  bool resources_short_ = false;  // a request was refused for want of fds, memory or pids
   absl::Time shutdown_deadline_;
   absl::Time next_denial_drain_ = absl::Now() + absl::Seconds(1);
   absl::Time next_trace_drain_ = absl::Now();

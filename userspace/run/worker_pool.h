@@ -50,6 +50,8 @@ class WorkerPool {
   // Submitted jobs whose `done` has not run yet.
   size_t pending() const { return pending_; }
 
+  size_t threads() const { return threads_.size(); }
+
   // Waits until every submitted job has finished and runs their completions.
   void Drain();
 
