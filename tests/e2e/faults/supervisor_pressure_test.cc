@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "e2e/faults/faults_util.h"
 #include "e2e/run/run_test_util.h"
@@ -71,6 +73,11 @@ int IdleEchoRunFds() {
   return probe.run().Wait(std::chrono::seconds(15)) == 0 ? fds : -1;
 }
 
+// The wrapper that runs the supervisor with RLIMIT_NOFILE at `limit` (soft and hard).
+std::vector<std::string> UnderFdLimit(int limit) {
+  return {"prlimit", "--nofile=" + std::to_string(limit) + ":" + std::to_string(limit)};
+}
+
 // A void's set-up needs few fds of the supervisor's own (the connection, the spawn's channels, a
 // pidfd): the child closes its copy of the supervisor's table before it opens or renumbers
 // anything, so a table near RLIMIT_NOFILE does not fail the spawn. (With the child renumbering
@@ -81,8 +88,7 @@ TEST(SupervisorPressureE2e, AHandlerStartsWithTheSupervisorsTableNearlyFull) {
   ASSERT_GT(idle_fds, 3);
   const int limit = idle_fds + 10;
   RunFixtureDir dir;
-  EchoServer server(dir,
-                    {"prlimit", "--nofile=" + std::to_string(limit) + ":" + std::to_string(limit)});
+  EchoServer server(dir, UnderFdLimit(limit));
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(WaitUntil([&] { return AllHandlersReaped(dir); })) << server.run().Err();
     const std::string message = "near the limit " + std::to_string(i);
@@ -101,8 +107,7 @@ TEST(SupervisorPressureE2e, OutOfFileDescriptorsRefusesClearlyAndServesAgainAfte
   // pidfd, cgroup dirs and the connection it hands over).
   const int limit = idle_fds + 16;
   RunFixtureDir dir;
-  EchoServer server(dir,
-                    {"prlimit", "--nofile=" + std::to_string(limit) + ":" + std::to_string(limit)});
+  EchoServer server(dir, UnderFdLimit(limit));
   ASSERT_EQ(EchoOnce(server.port(), "before"), "before") << server.run().Err();
   const pid_t supervisor = server.run().pid();
 
