@@ -98,32 +98,6 @@ Result WaitForMaps(const ChildContext& c) {
   return AwaitGo(c.go_read, "wait_for_id_maps");
 }
 
-// Closes the child's copies of the supervisor's fds (its BPF objects, cgroup dirs, other voids'
-// connections, ...), keeping only what the child still reads. Done first, so that the child's own
-// opens and dups have room even when the supervisor's table is at RLIMIT_NOFILE, which the copy
-// inherits (otherwise the spawn fails with EMFILE however few fds the void itself needs).
-// No allocation here (the child may share the parent's memory): the list is kept in `keep`, room
-// for 6 + request->fds.size() entries.
-Result CloseUnneededFds(const ChildContext& c, int* keep) {
-  const SpawnRequest& r = *c.request;
-  size_t n = 0;
-  for (int fd : {c.report_write, c.go_read, c.plan->supervisor_pidfd.get(), r.stdin_fd, r.stdout_fd,
-                 r.stderr_fd}) {
-    keep[n++] = fd;
-  }
-  for (int fd : r.fds) keep[n++] = fd;
-  std::sort(keep, keep + n);
-  unsigned next = 3;  // 0..2 are replaced by RenumberFds
-  for (size_t i = 0; i < n; ++i) {
-    if (keep[i] < 0 || static_cast<unsigned>(keep[i]) < next) continue;
-    const unsigned fd = static_cast<unsigned>(keep[i]);
-    if (fd > next && close_range(next, fd - 1, 0) != 0) return Fail("close_unneeded_fds");
-    next = fd + 1;
-  }
-  if (close_range(next, ~0U, 0) != 0) return Fail("close_unneeded_fds");
-  return kOk;
-}
-
 // The parent moves the child into the v1 hierarchies' cgroups (memory, pids) while the child sets
 // itself up: each move waits for an RCU grace period, which this way overlaps the steps below
 // instead of adding to them. The limits must hold before the entrypoint's code runs, so the
@@ -262,19 +236,36 @@ Result ReadOnlyRoot() {
   return kOk;
 }
 
-// Closes everything but `keep`, from `first` up.
-Result CloseFrom(unsigned first, int keep_a, int keep_b) {
-  int lo = keep_a < keep_b ? keep_a : keep_b;
-  int hi = keep_a < keep_b ? keep_b : keep_a;
+// Closes every fd from `first` up but the `n` in `keep` (sorted here, in place; negative entries
+// and those below `first` are ignored). `step` names a failure.
+Result CloseAllBut(unsigned first, int* keep, size_t n, const char* step) {
+  std::sort(keep, keep + n);
   unsigned next = first;
-  for (int k : {lo, hi}) {
-    if (k < 0 || static_cast<unsigned>(k) < next) continue;
-    if (static_cast<unsigned>(k) > next && close_range(next, k - 1, 0) != 0)
-      return Fail("close_range");
-    next = k + 1;
+  for (size_t i = 0; i < n; ++i) {
+    if (keep[i] < 0 || static_cast<unsigned>(keep[i]) < next) continue;
+    const unsigned fd = static_cast<unsigned>(keep[i]);
+    if (fd > next && close_range(next, fd - 1, 0) != 0) return Fail(step);
+    next = fd + 1;
   }
-  if (close_range(next, ~0U, 0) != 0) return Fail("close_range");
+  if (close_range(next, ~0U, 0) != 0) return Fail(step);
   return kOk;
+}
+
+// Closes the child's copies of the supervisor's fds (its BPF objects, cgroup dirs, other voids'
+// connections, ...), keeping only what the child still reads. Done first, so that the child's own
+// opens and dups have room even when the supervisor's table is at RLIMIT_NOFILE, which the copy
+// inherits (otherwise the spawn fails with EMFILE however few fds the void itself needs).
+// No allocation here (the child may share the parent's memory): the list is kept in `keep`, room
+// for 6 + request->fds.size() entries.
+Result CloseUnneededFds(const ChildContext& c, int* keep) {
+  const SpawnRequest& r = *c.request;
+  size_t n = 0;
+  for (int fd : {c.report_write, c.go_read, c.plan->supervisor_pidfd.get(), r.stdin_fd, r.stdout_fd,
+                 r.stderr_fd}) {
+    keep[n++] = fd;
+  }
+  for (int fd : r.fds) keep[n++] = fd;
+  return CloseAllBut(3, keep, n, "close_unneeded_fds");  // 0..2 are replaced by RenumberFds
 }
 
 // fd 0..2 from stdio (or /dev/null), fds[i] at 3+i, nothing else. Every source is first copied
@@ -310,7 +301,8 @@ Result RenumberFds(const ChildContext& c, int& report_fd, int& go_fd) {
   for (unsigned t = 0; t < count; ++t) {
     if (dup2(c.scratch_fds[t], t) != static_cast<int>(t)) return Fail("renumber_fds", t);
   }
-  return CloseFrom(count, report_fd, go_fd);
+  int keep[] = {report_fd, go_fd};
+  return CloseAllBut(count, keep, 2, "close_range");
 }
 
 Result DropCapabilities(const ChildContext& c) {
