@@ -15,6 +15,7 @@
 #include "app/stats.h"
 #include "app/store.h"
 #include "app/ui.h"
+#include "common/terminal_text.h"
 #include "model/tree_view.h"
 #include "tui/loop.h"
 #include "tui/runtime.h"
@@ -113,7 +114,11 @@ int Run(const Options& opt) {
     store.Advance();
     ViewOptions view;
     view.ascii = opt.ascii || !LocaleIsUtf8();
-    for (const std::string& line : TreeText(store.tree(), view)) std::printf("%s\n", line.c_str());
+    // Process names and argv are the traced processes' own bytes: no control character of
+    // theirs reaches the terminal (the interactive renderer replaces them the same way).
+    for (const std::string& line : TreeText(store.tree(), view)) {
+      std::printf("%s\n", ForTerminal(line).c_str());
+    }
     return 0;
   }
 

@@ -5,8 +5,8 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "common/overloaded.h"
 #include "common/errno_status.h"
+#include "common/overloaded.h"
 #include "common/status_macros.h"
 #include "trigger/channel.h"
 
@@ -33,57 +33,59 @@ absl::StatusOr<InstanceArgs> BuildInstanceArgs(const spec::Entrypoint& entrypoin
     return word;
   };
   for (const spec::Arg& arg : entrypoint.args) {
-    absl::Status status = std::visit(
-        Overloaded{
-            [&](const spec::ArgBinaryName&) -> absl::Status {
-              out.argv.push_back(entrypoint.binary_path);
-              return absl::OkStatus();
-            },
-            [&](const spec::ArgEntrypoint&) -> absl::Status {
-              out.argv.push_back(entrypoint.name);
-              return absl::OkStatus();
-            },
-            [&](const spec::ArgTrailing&) -> absl::Status {
-              out.argv.insert(out.argv.end(), trailing.begin(), trailing.end());
-              return absl::OkStatus();
-            },
-            [&](const spec::ArgTrigger&) -> absl::Status {
-              if (delivery == nullptr) return absl::InternalError("Trigger arg without a trigger");
-              if (!delivery->fds.empty()) {
-                for (UniqueFd& fd : delivery->fds) out.argv.push_back(take_owned(std::move(fd)));
-                delivery->fds.clear();
-                return absl::OkStatus();
-              }
-              RETURN_IF_ERROR(trigger::CheckArgvWord(delivery->message));
-              out.argv.push_back(delivery->message);
-              return absl::OkStatus();
-            },
-            [&](const spec::ArgTriggerFd&) -> absl::Status {
-              if (delivery == nullptr) return absl::InternalError("TriggerFd arg without a trigger");
-              ASSIGN_OR_RETURN(UniqueFd memfd, trigger::SealedMemfd(delivery->message));
-              out.argv.push_back(take_owned(std::move(memfd)));
-              return absl::OkStatus();
-            },
-            [&](const spec::ArgFile& file) -> absl::Status {
-              UniqueFd fd(open(file.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-              if (!fd) return ErrnoStatus(absl::StrCat(arg.pointer, ": open ", file.path), errno);
-              out.argv.push_back(take_owned(std::move(fd)));
-              return absl::OkStatus();
-            },
-            [&](const spec::ArgPipe& pipe) -> absl::Status {
-              out.argv.push_back(pass_fd(resources.ChannelFd(pipe)));
-              return absl::OkStatus();
-            },
-            [&](const spec::ArgFileSocket& socket) -> absl::Status {
-              out.argv.push_back(pass_fd(resources.ChannelFd(socket)));
-              return absl::OkStatus();
-            },
-            [&](const spec::ArgTcpListener&) -> absl::Status {
-              out.argv.push_back(pass_fd(resources.listeners.at(arg.pointer).get()));
-              return absl::OkStatus();
-            },
-        },
-        arg.kind);
+    absl::Status status =
+        std::visit(Overloaded{
+                       [&](const spec::ArgBinaryName&) -> absl::Status {
+                         out.argv.push_back(entrypoint.binary_path);
+                         return absl::OkStatus();
+                       },
+                       [&](const spec::ArgEntrypoint&) -> absl::Status {
+                         out.argv.push_back(entrypoint.name);
+                         return absl::OkStatus();
+                       },
+                       [&](const spec::ArgTrailing&) -> absl::Status {
+                         out.argv.insert(out.argv.end(), trailing.begin(), trailing.end());
+                         return absl::OkStatus();
+                       },
+                       [&](const spec::ArgTrigger&) -> absl::Status {
+                         if (delivery == nullptr)
+                           return absl::InternalError("Trigger arg without a trigger");
+                         if (!delivery->fds.empty()) {
+                           for (UniqueFd& fd : delivery->fds)
+                             out.argv.push_back(take_owned(std::move(fd)));
+                           delivery->fds.clear();
+                           return absl::OkStatus();
+                         }
+                         RETURN_IF_ERROR(trigger::CheckArgvWord(delivery->message));
+                         out.argv.push_back(delivery->message);
+                         return absl::OkStatus();
+                       },
+                       [&](const spec::ArgTriggerFd&) -> absl::Status {
+                         if (delivery == nullptr)
+                           return absl::InternalError("TriggerFd arg without a trigger");
+                         ASSIGN_OR_RETURN(UniqueFd memfd, trigger::SealedMemfd(delivery->message));
+                         out.argv.push_back(take_owned(std::move(memfd)));
+                         return absl::OkStatus();
+                       },
+                       [&](const spec::ArgFile&) -> absl::Status {
+                         ASSIGN_OR_RETURN(UniqueFd fd, resources.OpenFile(arg.pointer));
+                         out.argv.push_back(take_owned(std::move(fd)));
+                         return absl::OkStatus();
+                       },
+                       [&](const spec::ArgPipe& pipe) -> absl::Status {
+                         out.argv.push_back(pass_fd(resources.ChannelFd(pipe)));
+                         return absl::OkStatus();
+                       },
+                       [&](const spec::ArgFileSocket& socket) -> absl::Status {
+                         out.argv.push_back(pass_fd(resources.ChannelFd(socket)));
+                         return absl::OkStatus();
+                       },
+                       [&](const spec::ArgTcpListener&) -> absl::Status {
+                         out.argv.push_back(pass_fd(resources.listeners.at(arg.pointer).get()));
+                         return absl::OkStatus();
+                       },
+                   },
+                   arg.kind);
     RETURN_IF_ERROR(status);
   }
   if (out.argv.empty()) out.argv.push_back(entrypoint.binary_path);  // execve needs an argv[0]

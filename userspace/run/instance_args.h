@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/deferred_close.h"
 #include "common/unique_fd.h"
 #include "run/run_resources.h"
 #include "spec/model.h"
@@ -18,6 +19,13 @@ struct InstanceArgs {
   std::vector<std::string> argv;
   std::vector<int> fds;         // host fds; fds[i] is fd 3+i in the void
   std::vector<UniqueFd> owned;  // fds opened for this instance only (File, memfd, received fds)
+
+  InstanceArgs() = default;
+  InstanceArgs(InstanceArgs&&) = default;
+  InstanceArgs& operator=(InstanceArgs&&) = default;
+  // `owned` holds fds a void sent (a FileSocket batch): their last close may block (SO_LINGER),
+  // so they are closed on the closing thread, never on the loop or a spawn worker.
+  ~InstanceArgs() { CloseLater(owned); }
 };
 
 // `delivery` is what the trigger delivered (null for Startup entrypoints); its fds are moved into

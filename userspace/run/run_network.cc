@@ -13,6 +13,7 @@
 #include "cgroup/cgroup2.h"
 #include "common/errno_status.h"
 #include "common/status_macros.h"
+#include "common/terminal_text.h"
 #include "net/policy.h"
 #include "net/socket_in_cgroup.h"
 #include "run/sockaddr.h"
@@ -125,7 +126,10 @@ void RunNetwork::Drain(EventLog& events, bool quiet) {
   (void)firewall_->ConsumeDenials([&](const net::Denial& denial) {
     summary_.Add(denial);
     events.Write(nlohmann::ordered_json::parse(net::DenialToJson(denial)));
-    if (!quiet) std::fprintf(stderr, "shim-bpf: network: %s\n", DescribeDenial(denial).c_str());
+    // comm and abstract socket names are the void's bytes: escaped for the terminal.
+    if (!quiet) {
+      std::fprintf(stderr, "shim-bpf: network: %s\n", ForTerminal(DescribeDenial(denial)).c_str());
+    }
   });
 }
 

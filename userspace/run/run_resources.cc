@@ -1,13 +1,16 @@
 #include "run/run_resources.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "common/errno_status.h"
+#include "common/host_path.h"
 #include "common/status_macros.h"
 #include "run/sockaddr.h"
 
@@ -33,6 +36,43 @@ absl::StatusOr<UniqueFd> RunResources::BindListenerHere(const spec::SocketAddres
   return fd;
 }
 
+absl::StatusOr<UniqueFd> RunResources::ResolveFile(const std::string& path,
+                                                   const std::string& pointer) {
+  auto at = [&pointer](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(pointer, ": File ", s.message()));
+  };
+  absl::StatusOr<std::string> canonical = CanonicalTrustedPath(path);
+  if (!canonical.ok()) return at(canonical.status());
+  absl::StatusOr<UniqueFd> fd = OpenNoSymlinks(*canonical, O_PATH);
+  if (!fd.ok()) return at(fd.status());
+  struct stat st;
+  if (fstat(fd->get(), &st) != 0) return at(ErrnoStatus(absl::StrCat("stat ", *canonical)));
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(pointer, ": File ", path, " is a ",
+                                                      FileTypeName(st.st_mode),
+                                                      "; a File arg must be a regular file"));
+  }
+  if (OnPseudoFilesystem(fd->get())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        pointer, ": File ", path,
+        " is on a kernel pseudo filesystem (proc, sysfs, ...): the supervisor would hand over "
+        "its own view of it"));
+  }
+  return fd;
+}
+
+absl::StatusOr<UniqueFd> RunResources::OpenFile(const std::string& pointer) const {
+  auto it = files.find(pointer);
+  if (it == files.end()) return absl::InternalError(absl::StrCat(pointer, ": File not resolved"));
+  // Through the kept inode (a magic link of our own /proc/self), never the path again. O_NONBLOCK
+  // only for the open (a regular file never blocks; belt and braces), cleared for the void.
+  const std::string self = absl::StrCat("/proc/self/fd/", it->second.get());
+  UniqueFd fd(open(self.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) return ErrnoStatus(absl::StrCat(pointer, ": reopen File"));
+  if (fcntl(fd.get(), F_SETFL, 0) != 0) return ErrnoStatus(absl::StrCat(pointer, ": File flags"));
+  return fd;
+}
+
 absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec,
                                                   const ListenerFactory& make_listener) {
   RunResources resources;
@@ -46,7 +86,8 @@ absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec,
   for (const spec::Entrypoint& entrypoint : spec.entrypoints) {
     if (const auto* pipe = std::get_if<spec::TriggerPipe>(&entrypoint.trigger.kind)) {
       RETURN_IF_ERROR(ensure(resources.pipes, pipe->name));
-    } else if (const auto* socket = std::get_if<spec::TriggerFileSocket>(&entrypoint.trigger.kind)) {
+    } else if (const auto* socket =
+                   std::get_if<spec::TriggerFileSocket>(&entrypoint.trigger.kind)) {
       RETURN_IF_ERROR(ensure(resources.file_sockets, socket->name));
     }
     for (const spec::Arg& arg : entrypoint.args) {
@@ -56,14 +97,43 @@ absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec,
         RETURN_IF_ERROR(ensure(resources.file_sockets, socket->name));
       } else if (const auto* listener = std::get_if<spec::ArgTcpListener>(&arg.kind)) {
         absl::StatusOr<UniqueFd> fd = make_listener
-                                           ? make_listener(entrypoint, arg, listener->address)
-                                           : BindListenerHere(listener->address, arg.pointer);
+                                          ? make_listener(entrypoint, arg, listener->address)
+                                          : BindListenerHere(listener->address, arg.pointer);
         if (!fd.ok()) return fd.status();
         resources.listeners.emplace(arg.pointer, *std::move(fd));
+      } else if (const auto* file = std::get_if<spec::ArgFile>(&arg.kind)) {
+        ASSIGN_OR_RETURN(UniqueFd fd, ResolveFile(file->path, arg.pointer));
+        resources.files.emplace(arg.pointer, std::move(fd));
       }
     }
   }
   return resources;
+}
+
+absl::Status RunResources::CheckNoChannelEnds(const std::vector<UniqueFd>& fds) const {
+  if (fds.empty()) return absl::OkStatus();
+  std::vector<std::pair<dev_t, ino_t>> ends;
+  for (const auto* channels : {&pipes, &file_sockets}) {
+    for (const auto& [name, channel] : *channels) {
+      for (int fd : {channel.rx.get(), channel.tx.get()}) {
+        struct stat st;
+        if (fstat(fd, &st) == 0) ends.emplace_back(st.st_dev, st.st_ino);
+      }
+    }
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    struct stat st;
+    if (fstat(fds[i].get(), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    for (const auto& [dev, ino] : ends) {
+      if (st.st_dev == dev && st.st_ino == ino) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "fd batch refused: fd ", i + 1, " of ", fds.size(),
+            " is one of the run's own channel ends (Pipe or FileSocket); channels are granted "
+            "by the spec, never passed"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 int RunResources::ChannelFd(const spec::ArgPipe& arg) const {

@@ -1,10 +1,12 @@
 // The kernel objects a run creates once from its spec and hands to instances: one packet channel
-// per Pipe and FileSocket name, and one bound, listening socket per TcpListener arg.
+// per Pipe and FileSocket name, one bound, listening socket per TcpListener arg, and the file
+// each File arg names, resolved once (an O_PATH fd every instance's open starts from).
 #pragma once
 
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/unique_fd.h"
@@ -17,6 +19,7 @@ struct RunResources {
   std::map<std::string, trigger::Channel> pipes;
   std::map<std::string, trigger::Channel> file_sockets;
   std::map<std::string, UniqueFd> listeners;  // keyed by the arg's JSON pointer
+  std::map<std::string, UniqueFd> files;      // File args (O_PATH), keyed by the arg's pointer
 
   // Makes the listening socket of one TcpListener arg of `entrypoint`.
   using ListenerFactory = std::function<absl::StatusOr<UniqueFd>(
@@ -30,6 +33,20 @@ struct RunResources {
   // The default listener factory: a socket of the calling process, bound and listening.
   static absl::StatusOr<UniqueFd> BindListenerHere(const spec::SocketAddress& address,
                                                    const std::string& pointer);
+
+  // Resolves a File arg's path once, as root, following only root's symlinks, and keeps the
+  // inode: only a regular file outside the kernel's pseudo filesystems (never /proc/self/mem, a
+  // FIFO that would block the supervisor, a device or a socket). Errors name the pointer.
+  static absl::StatusOr<UniqueFd> ResolveFile(const std::string& path, const std::string& pointer);
+
+  // One instance's own read-only open file description of a File arg (its own offset), reopened
+  // from the kept inode: never by path, never blocking.
+  absl::StatusOr<UniqueFd> OpenFile(const std::string& pointer) const;
+
+  // Refuses a FileSocket batch that carries one of the run's own channel ends (a listener sending
+  // the Tx end of its handlers' trigger, say): a handler gets what the spec grants it, never a way
+  // to start more handlers or to read another entrypoint's requests.
+  absl::Status CheckNoChannelEnds(const std::vector<UniqueFd>& fds) const;
 
   // The host fd an arg of this kind refers to, or -1.
   int ChannelFd(const spec::ArgPipe& arg) const;

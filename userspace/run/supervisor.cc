@@ -23,9 +23,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cgroup/run_cgroups.h"
+#include "common/deferred_close.h"
 #include "common/errno_status.h"
 #include "common/privilege.h"
 #include "common/status_macros.h"
+#include "common/terminal_text.h"
 #include "run/event_log.h"
 #include "run/instance_args.h"
 #include "run/run_network.h"
@@ -422,7 +424,10 @@ class Supervisor {
       Refuse(state, delivery.status());
       return;
     }
-    if (absl::Status s = SpawnInstance(state, &*delivery); !s.ok()) {
+    absl::Status s = resources_->CheckNoChannelEnds(delivery->fds);
+    if (s.ok()) s = SpawnInstance(state, &*delivery);
+    if (!s.ok()) {
+      DiscardForeign(delivery->fds);  // what is left of a refused batch, closed off the loop
       Refuse(state, s);
     }
   }
@@ -432,7 +437,7 @@ class Supervisor {
     // back, so that parallel spawns do not split what is left and all fail.
     if (absl::IsResourceExhausted(why)) resources_short_ = true;
     std::fprintf(stderr, "shim-bpf: %s: request refused: %s\n", state.spec->name.c_str(),
-                 std::string(why.message()).c_str());
+                 ForTerminal(why.message()).c_str());
     nlohmann::ordered_json event;
     event["event"] = "trigger_refused";
     event["entrypoint"] = state.spec->name;

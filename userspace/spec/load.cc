@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/host_path.h"
 #include "common/unique_fd.h"
 #include "spec/json_reader.h"
 #include "spec/parse.h"
@@ -49,8 +50,63 @@ std::string ExistsProblem(const std::string& path) {
   return "";
 }
 
+// A host path the supervisor resolves for a void, as written (made absolute) and canonical.
+struct HostPathUse {
+  std::string pointer;
+  std::string what;  // "binary", "File", "grant"
+  std::string written;
+  std::string canonical;
+  bool writable_grant = false;
+};
+
+// Canonicalizes `use.written` as the supervisor will at start-up (root's symlinks only); adds the
+// problem to `out` and returns false when it cannot.
+bool Canonicalize(HostPathUse& use, std::vector<Diagnostic>& out) {
+  absl::StatusOr<std::string> canonical = CanonicalTrustedPath(use.written);
+  if (!canonical.ok()) {
+    out.push_back({Severity::kError, use.pointer, std::string(canonical.status().message()),
+                   "name the real path (realpath) or a symlink owned by root"});
+    return false;
+  }
+  use.canonical = *canonical;
+  return true;
+}
+
+// No host path the supervisor resolves may pass through a writable grant (any entrypoint's): a
+// void that writes there could swap a folder for a symlink to / before the next instance or run
+// resolves it, or replace a File or the binary (docs/security.md).
+void CheckNothingInsideWritableGrants(const std::vector<HostPathUse>& uses,
+                                      std::vector<Diagnostic>& out) {
+  for (const HostPathUse& w : uses) {
+    if (!w.writable_grant) continue;
+    for (const HostPathUse& x : uses) {
+      if (&x == &w) continue;
+      bool inside = false;
+      for (const std::string* a : {&x.written, &x.canonical}) {
+        for (const std::string* b : {&w.written, &w.canonical}) {
+          if (a->empty() || b->empty() || !IsSameOrBeneath(*a, *b)) continue;
+          // A grant of the very same folder resolves through the same parents as the writable
+          // one, never through it; a File or the binary there could be rewritten.
+          if (x.what == "grant" && *a == *b) continue;
+          inside = true;
+        }
+      }
+      if (!inside) continue;
+      out.push_back(
+          {Severity::kError, x.pointer,
+           absl::StrCat(x.what, " ", x.written, " lies inside the writable grant at ", w.pointer,
+                        " (", w.written,
+                        "): a void writing there could replace it (a symlink to /, a FIFO, "
+                        "another file) before the supervisor resolves it"),
+           "keep writable grants apart from every other host path: grant sibling folders, not a "
+           "parent and its child"});
+    }
+  }
+}
+
 // Chooses and checks every entrypoint's binary, and resolves relative host paths.
 void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagnostic>& out) {
+  std::vector<HostPathUse> uses;
   for (Entrypoint& entrypoint : spec.entrypoints) {
     std::string written;
     std::string pointer;
@@ -83,14 +139,21 @@ void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagno
         out.push_back({Severity::kError, pointer, origin + problem,
                        "relative binaries are resolved against the spec file's folder"});
       }
+      HostPathUse use{pointer.empty() ? entrypoint.pointer : pointer, "binary",
+                      entrypoint.binary_path, ""};
+      if (problem.empty() && Canonicalize(use, out)) uses.push_back(std::move(use));
     }
     for (Environment& item : entrypoint.environment) {
       if (auto* grant = std::get_if<EnvFilesystem>(&item.kind)) {
         grant->host_path = Resolve(spec.source_dir, grant->host_path);
         if (options.check_host) {
+          const std::string pointer = item.pointer + "/Filesystem/host_path";
           if (std::string problem = ExistsProblem(grant->host_path); !problem.empty()) {
-            out.push_back({Severity::kError, item.pointer + "/Filesystem/host_path", problem,
+            out.push_back({Severity::kError, pointer, problem,
                            "relative host paths are resolved against the spec file's folder"});
+          } else if (HostPathUse use{pointer, "grant", grant->host_path, "", !grant->read_only};
+                     Canonicalize(use, out)) {
+            uses.push_back(std::move(use));
           }
         }
       }
@@ -99,12 +162,24 @@ void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagno
       if (auto* file = std::get_if<ArgFile>(&arg.kind)) {
         file->path = Resolve(spec.source_dir, file->path);
         if (options.check_host) {
+          const std::string pointer = arg.pointer + "/File";
           if (std::string problem = ExistsProblem(file->path); !problem.empty()) {
-            out.push_back({Severity::kError, arg.pointer + "/File", problem, ""});
+            out.push_back({Severity::kError, pointer, problem, ""});
+          } else if (HostPathUse use{pointer, "File", file->path, ""}; Canonicalize(use, out)) {
+            uses.push_back(std::move(use));
           }
         }
       }
     }
+  }
+  // Binaries shared by several entrypoints are listed once per entrypoint: report once.
+  std::vector<Diagnostic> nesting;
+  CheckNothingInsideWritableGrants(uses, nesting);
+  for (Diagnostic& d : nesting) {
+    const bool reported = std::any_of(out.begin(), out.end(), [&](const Diagnostic& e) {
+      return e.pointer == d.pointer && e.message == d.message;
+    });
+    if (!reported) out.push_back(std::move(d));
   }
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/deferred_close.h"
 #include "common/errno_status.h"
 
 namespace shim::trigger {
@@ -77,12 +78,16 @@ absl::StatusOr<std::vector<UniqueFd>> ReceiveFdBatch(int rx_fd) {
     const int* data = reinterpret_cast<const int*>(CMSG_DATA(c));
     for (size_t i = 0; i < count; ++i) fds.emplace_back(data[i]);
   }
+  // A refused batch's fds are closed off the caller's thread, with SO_LINGER off: a sender could
+  // have made their close block (a TCP socket with unsent data and a long linger).
   if (msg.msg_flags & MSG_CTRUNC) {
-    if (fds.size() < kMaxFdsPerBatch) {
+    const size_t received = fds.size();
+    DiscardForeign(fds);
+    if (received < kMaxFdsPerBatch) {
       // The control buffer holds kMaxFdsPerBatch fds, so a batch cut shorter than that is one the
       // kernel could not install here: this process is out of file descriptors.
       return absl::ResourceExhaustedError(
-          absl::StrCat("fd batch refused and its fds closed: only ", fds.size(),
+          absl::StrCat("fd batch refused and its fds closed: only ", received,
                        " of its fds could be received (out of file descriptors, RLIMIT_NOFILE)"));
     }
     return absl::InvalidArgumentError(absl::StrCat("fd batch has more than ", kMaxFdsPerBatch,

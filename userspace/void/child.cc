@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/host_path.h"
 #include "void/landlock.h"
 
 namespace shim::sandbox {
@@ -107,6 +108,26 @@ Result WaitForV1Cgroups(const ChildContext& c, int go_fd) {
   return AwaitGo(go_fd, "wait_for_v1_cgroups");
 }
 
+// A session of its own, without a controlling terminal: a void given the operator's terminal as
+// stdin cannot make itself the terminal's foreground process group (tcsetpgrp fails with ENOTTY),
+// so Ctrl-C still reaches the supervisor, and it cannot read what the operator types next.
+// (TIOCSTI and TIOCSCTTY are denied by seccomp as well.)
+Result NewSession() {
+  if (setsid() < 0) return Fail("setsid");
+  return kOk;
+}
+
+// vm.memfd_noexec = 2 for the void's pid namespace (and every namespace below it): a memfd the
+// void makes is never executable (MFD_EXEC refused, chmod +x sealed off), so execveat of a memfd
+// cannot run code that is not a granted binary. Written through the supervisor's fd while the
+// child is still host root (the sysctl's permission check) with every capability in its new user
+// namespace (the handler's check, against the writer's pid namespace).
+Result MemfdNoexec(const ChildContext& c) {
+  if (c.plan->memfd_noexec_fd < 0) return kOk;
+  if (pwrite(c.plan->memfd_noexec_fd, "2", 1, 0) != 1) return Fail("memfd_noexec");
+  return kOk;
+}
+
 Result PrivatePropagation() {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     return Fail("private_propagation");
@@ -118,8 +139,17 @@ Result PrivatePropagation() {
 Result OpenSources(const ChildContext& c) {
   const auto& mounts = c.plan->mounts;
   for (size_t i = 0; i < mounts.size(); ++i) {
-    c.source_fds[i] = open(mounts[i].host_path.c_str(), O_PATH | O_CLOEXEC);
-    if (c.source_fds[i] < 0) return Fail("open_grant_source", static_cast<int>(i));
+    // Exactly the inode resolved at Prepare, reached without following a symlink: a void that
+    // can write a parent folder cannot redirect this bind (ELOOP, or ESTALE for a swapped inode).
+    const int index = static_cast<int>(i);
+    c.source_fds[i] = OpenNoSymlinksRaw(mounts[i].host_path.c_str(), O_PATH);
+    if (c.source_fds[i] < 0) return Fail("open_grant_source", index);
+    struct stat st;
+    if (fstat(c.source_fds[i], &st) != 0) return Fail("open_grant_source", index);
+    if (st.st_dev != mounts[i].dev || st.st_ino != mounts[i].ino) {
+      errno = ESTALE;
+      return Fail("grant_source_changed", index);
+    }
   }
   return kOk;
 }
@@ -455,7 +485,9 @@ void RunChild(const ChildContext& c) {
   };
   const bool per_instance_mounts = c.template_fd < 0;  // decided by the parent before clone
   run(ResetSignals(c));
+  run(NewSession());
   run(WaitForMaps(c));  // a parent that dies meanwhile closes the go socket: the child exits
+  run(MemfdNoexec(c));
   run(CloseUnneededFds(c, c.scratch_fds));
   if (per_instance_mounts) {
     run(PrivatePropagation());

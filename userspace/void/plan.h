@@ -3,6 +3,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
@@ -23,11 +24,14 @@ inline constexpr char kStagingDir[] = "/tmp";
 inline constexpr char kBinaryInVoid[] = "/entrypoint";
 
 struct MountEntry {
-  std::string host_path;  // bind source, opened O_PATH in the child before the tmpfs hides it
+  std::string host_path;  // canonical bind source, opened O_PATH (no symlink followed) in the
+                          // child before the tmpfs hides it, and checked to be (dev, ino)
   std::string void_path;  // absolute path inside the void
   std::string target;     // kStagingDir + void_path
   std::vector<std::string> new_parents;  // staging-prefixed directories to create first
   bool directory = false;
+  dev_t dev = 0;  // the inode host_path named when it was resolved at Prepare
+  ino_t ino = 0;
   uint64_t attr_set = 0;  // MOUNT_ATTR_* applied recursively to the bind
   std::string what;       // for error messages: "grant /data", "library /lib/..."
 };
@@ -60,6 +64,10 @@ struct PreparedVoid::Plan {
   mutable std::atomic<int> template_fd{-1};
   mutable std::atomic<uint64_t> spawns{0};
   UniqueFd supervisor_pidfd;  // to notice a supervisor that died before PDEATHSIG was set
+  // /proc/sys/vm/memfd_noexec opened for writing (-1 on kernels before 6.3, which lack it); the
+  // child writes it for its own pid namespace.
+  int memfd_noexec_fd = -1;
+  UniqueFd memfd_noexec;
   std::vector<sock_filter> seccomp;
   int landlock_abi = 0;
   uint64_t landlock_fs = 0, landlock_net = 0, landlock_scoped = 0;

@@ -1,11 +1,15 @@
 #include "void/seccomp_filter.h"
 
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,7 +23,11 @@
 namespace shim::sandbox {
 namespace {
 
-// Denied whole, with EPERM.
+// x86_64 numbers of calls newer than libseccomp 2.5's tables.
+constexpr int kFchmodat2X86_64 = 452;
+constexpr int kStatmountX86_64 = 457;
+constexpr int kListmountX86_64 = 458;
+
 // Denied whole, with EPERM. Loading costs about a microsecond per filter instruction on every
 // spawn, so calls that need a capability the void no longer has (setting the clock, quotas, I/O
 // ports, vhangup...) are left to the capability check; what is listed is either usable without a
@@ -108,8 +116,54 @@ absl::StatusOr<std::vector<sock_filter>> CompileSeccompFilter(const SeccompPolic
     scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER);
     if (absl::Status s = add("clone", eperm, 1, &cmp); !s.ok()) return s;
   }
-  // Terminal input injection through an inherited tty (stdin/stdout of the host).
-  for (uint64_t request : {static_cast<uint64_t>(TIOCSTI), static_cast<uint64_t>(TIOCLINUX)}) {
+  // Calls libseccomp 2.5 cannot name yet (Linux >= 6.6), by their x86_64 numbers.
+  auto add_nr = [&](int nr, uint32_t action, unsigned count,
+                    const scmp_arg_cmp* args) -> absl::Status {
+    if (seccomp_arch_native() != SCMP_ARCH_X86_64) return absl::OkStatus();
+    int rc = seccomp_rule_add_array(ctx.get(), action, nr, count, args);
+    if (rc < 0) return ErrnoStatus(absl::StrCat("seccomp rule for syscall ", nr), -rc);
+    return absl::OkStatus();
+  };
+  // statmount and listmount show every mount of the host's namespaces with its host path, which
+  // the void's /proc (when granted) deliberately does not.
+  for (int nr : {kStatmountX86_64, kListmountX86_64}) {
+    if (absl::Status s = add_nr(nr, eperm, 0, nullptr); !s.ok()) return s;
+  }
+  // The void must die with its supervisor: PR_SET_PDEATHSIG is set to SIGKILL before exec, and
+  // the entrypoint may not change it (as pid 1 of its namespace, any other signal it chose would
+  // be ignored). Setting SIGKILL again stays possible, for programs that set it for themselves.
+  {
+    scmp_arg_cmp cmp[2] = {SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG), SCMP_A1(SCMP_CMP_NE, SIGKILL)};
+    if (absl::Status s = add("prctl", eperm, 2, cmp); !s.ok()) return s;
+  }
+  // No setuid or setgid file is made in a writable grant: it would be setuid to the void's host
+  // uid for any host user who runs it (the grants are nosuid only inside the void).
+  for (uint64_t bit : {static_cast<uint64_t>(S_ISUID), static_cast<uint64_t>(S_ISGID)}) {
+    const scmp_arg_cmp a1 = SCMP_A1(SCMP_CMP_MASKED_EQ, bit, bit);
+    const scmp_arg_cmp a2 = SCMP_A2(SCMP_CMP_MASKED_EQ, bit, bit);
+    for (const char* name : {"chmod", "fchmod", "creat", "mknod"}) {
+      if (absl::Status s = add(name, eperm, 1, &a1); !s.ok()) return s;
+    }
+    for (const char* name : {"fchmodat", "mknodat"}) {
+      if (absl::Status s = add(name, eperm, 1, &a2); !s.ok()) return s;
+    }
+    if (absl::Status s = add_nr(kFchmodat2X86_64, eperm, 1, &a2); !s.ok()) return s;
+    // open(path, flags, mode) and openat(dirfd, path, flags, mode) with O_CREAT or O_TMPFILE.
+    for (uint64_t create : {static_cast<uint64_t>(O_CREAT), static_cast<uint64_t>(__O_TMPFILE)}) {
+      scmp_arg_cmp open_cmp[2] = {SCMP_A1(SCMP_CMP_MASKED_EQ, create, create), a2};
+      if (absl::Status s = add("open", eperm, 2, open_cmp); !s.ok()) return s;
+      scmp_arg_cmp openat_cmp[2] = {SCMP_A2(SCMP_CMP_MASKED_EQ, create, create),
+                                    SCMP_A3(SCMP_CMP_MASKED_EQ, bit, bit)};
+      if (absl::Status s = add("openat", eperm, 2, openat_cmp); !s.ok()) return s;
+    }
+  }
+  // openat2 passes its mode in memory seccomp cannot read: ENOSYS makes callers fall back to
+  // openat (glibc's open never uses it).
+  if (absl::Status s = add("openat2", SCMP_ACT_ERRNO(ENOSYS), 0, nullptr); !s.ok()) return s;
+  // Terminal input injection through an inherited tty (stdin/stdout of the host), and taking a
+  // terminal as the controlling one (the void runs in a session of its own, without one).
+  for (uint64_t request : {static_cast<uint64_t>(TIOCSTI), static_cast<uint64_t>(TIOCLINUX),
+                           static_cast<uint64_t>(TIOCSCTTY)}) {
     scmp_arg_cmp cmp = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, request);
     if (absl::Status s = add("ioctl", eperm, 1, &cmp); !s.ok()) return s;
   }

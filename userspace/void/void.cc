@@ -29,6 +29,7 @@
 #include "absl/strings/strip.h"
 #include "common/errno_status.h"
 #include "common/file_util.h"
+#include "common/host_path.h"
 #include "common/status_macros.h"
 #include "void/child.h"
 #include "void/landlock.h"
@@ -95,10 +96,25 @@ absl::StatusOr<int> SharedEmptyNetns() {
   return fd;
 }
 
-absl::Status AddMount(PreparedVoid::Plan& plan, std::string host_path, const std::string& void_path,
-                      uint64_t attr, std::string what) {
+// Resolves the mount's host path once, here (root's symlinks only), and remembers which inode it
+// named: the template builder and every per-instance child open exactly that path again without
+// following any symlink and check they found the same inode, so a void that swapped a component
+// since (a folder for a symlink to /) gets nothing.
+absl::Status AddMount(PreparedVoid::Plan& plan, const std::string& written_host_path,
+                      const std::string& void_path, uint64_t attr, std::string what) {
+  absl::StatusOr<std::string> canonical = CanonicalTrustedPath(written_host_path);
+  if (!canonical.ok()) {
+    return absl::Status(canonical.status().code(),
+                        absl::StrCat(what, ": ", canonical.status().message()));
+  }
+  std::string host_path = *std::move(canonical);
+  absl::StatusOr<UniqueFd> source = OpenNoSymlinks(host_path, O_PATH);
+  if (!source.ok()) {
+    return absl::Status(source.status().code(),
+                        absl::StrCat(what, ": ", source.status().message()));
+  }
   struct stat st;
-  if (stat(host_path.c_str(), &st) != 0) {
+  if (fstat(source->get(), &st) != 0) {
     return ErrnoStatus(absl::StrCat(what, ": host path ", host_path));
   }
   for (const MountEntry& m : plan.mounts) {
@@ -112,6 +128,8 @@ absl::Status AddMount(PreparedVoid::Plan& plan, std::string host_path, const std
   m.void_path = void_path;
   m.target = absl::StrCat(kStagingDir, void_path);
   m.directory = S_ISDIR(st.st_mode);
+  m.dev = st.st_dev;
+  m.ino = st.st_ino;
   m.attr_set = attr;
   m.what = std::move(what);
   plan.mounts.push_back(std::move(m));
@@ -186,7 +204,7 @@ std::string StepError(const PreparedVoid::Plan& plan, const ChildReport& report)
         static_cast<size_t>(report.index) < plan.landlock_rules.size()) {
       detail = absl::StrCat(" (", plan.landlock_rules[report.index].void_path, ")");
     } else if ((absl::StartsWith(step, "bind") || absl::StrContains(step, "mountpoint") ||
-                absl::StartsWith(step, "open_grant")) &&
+                absl::StartsWith(step, "open_grant") || absl::StartsWith(step, "grant_source")) &&
                static_cast<size_t>(report.index) < plan.mounts.size()) {
       const MountEntry& m = plan.mounts[report.index];
       detail = absl::StrCat(" (", m.what, ": ", m.host_path, " -> ", m.void_path, ")");
@@ -443,6 +461,11 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
     if (!plan->supervisor_pidfd) return with_prefix(ErrnoStatus("pidfd_open(supervisor)"));
     fcntl(plan->supervisor_pidfd.get(), F_SETFD, FD_CLOEXEC);
   }
+  plan->memfd_noexec.reset(open("/proc/sys/vm/memfd_noexec", O_WRONLY | O_CLOEXEC));
+  if (!plan->memfd_noexec && errno != ENOENT) {
+    return with_prefix(ErrnoStatus("open /proc/sys/vm/memfd_noexec"));
+  }
+  plan->memfd_noexec_fd = plan->memfd_noexec.get();
   plan->template_wanted = !plan->procfs && options.mount_template;
   if (plan->template_wanted && options.mount_template_after == 0) {
     absl::StatusOr<int> fd = EnsureTemplate(*plan);

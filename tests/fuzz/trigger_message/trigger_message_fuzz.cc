@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/deferred_close.h"
 #include "shim/app.h"
 #include "trigger/channel.h"
 
@@ -83,7 +84,9 @@ void FdBatch(size_t count, const std::string& payload) {
       Check(got.ok() && got->size() == count, "batch arrives with exactly its fds");
     }
   }
-  // Every received fd was closed again: the lowest free fd is where it was.
+  // Every received fd was closed again (a refused batch's off this thread): the lowest free fd is
+  // where it was.
+  shim::FlushDeferredCloses();
   const int probe_after = dup(0);
   close(probe_after);
   Check(probe_after == probe_before, "no fd leaked by the receive path");

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/deferred_close.h"
 #include "shim/app.h"
 
 namespace shim::trigger {
@@ -201,6 +202,7 @@ TEST(FdBatch, AnOversizedBatchIsRefusedAndLeaksNoFd) {
   const int before = OpenFdCount();
   absl::StatusOr<std::vector<UniqueFd>> got = ReceiveFdBatch(ch->rx.get());
   EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+  FlushDeferredCloses();  // a refused batch is closed on the closing thread
   EXPECT_EQ(OpenFdCount(), before);
   int batch[1] = {null_fd.get()};
   EXPECT_EQ(shim_send_fds(ch->tx.get(), batch, 0), -1);
