@@ -271,6 +271,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "evil-comm") == 0 && argc > 2) {
     prctl(PR_SET_NAME, "\nshim-bpf: ok\x1b[", 0, 0, 0);
     int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0) printf("socket: %s\n", outcome(s)); /* refused at creation: reported as well */
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)atoi(argv[2]));
