@@ -54,6 +54,12 @@ void AuditSummary::Add(const Denial& d) {
     }
     return;
   }
+  if (d.family == AF_UNIX) {
+    // Abstract unix names (connect_unix, sendmsg_unix): no network block grants them,
+    // and they are no CIDR to suggest.
+    s.ungrantable.insert(absl::StrCat("abstract unix socket ", d.address, " (", d.hook, ")"));
+    return;
+  }
   if (d.direction == Direction::kInbound && d.hook != "udp_recv") {
     if (d.port != 0) s.inbound.insert({d.port, proto});
     return;

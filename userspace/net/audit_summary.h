@@ -26,7 +26,8 @@ class AuditSummary {
   std::map<std::string, nlohmann::ordered_json> SuggestedNetworkBlocks() const;
 
   // Human-readable summary: per entrypoint, counts by hook and the suggested block; then what no
-  // policy can grant (raw sockets...) and how many reports were lost to the rate limit.
+  // policy can grant (raw sockets, abstract unix names...) and how many reports were lost to the
+  // rate limit.
   std::string Text() const;
 
   uint64_t dropped() const { return dropped_; }
@@ -37,7 +38,8 @@ class AuditSummary {
     std::map<std::pair<std::string, std::string>, std::set<uint16_t>> outbound;
     std::set<std::pair<uint16_t, std::string>> inbound;  // {port, protocol name}
     std::map<std::string, uint64_t> by_hook;
-    std::set<std::string> ungrantable;  // e.g. "socket(family 2, type 3, protocol 1)"
+    std::set<std::string> ungrantable;  // e.g. "socket(family 2, type 3, protocol 1)",
+                                        // "abstract unix socket @name (connect_unix)"
   };
   std::map<std::string, Seen> seen_;  // by entrypoint name ("" for unknown cgroups)
   uint64_t dropped_ = 0;

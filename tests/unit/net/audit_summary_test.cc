@@ -68,5 +68,29 @@ TEST(AuditSummaryTest, SuggestsExactlyWhatWasSeen) {
   EXPECT_EQ(s.dropped(), 3u);
 }
 
+// Abstract unix names are counted per hook and listed as ungrantable; they never become a CIDR in
+// the suggested block.
+TEST(AuditSummaryTest, AbstractUnixReportsAreCountedNotSuggested) {
+  AuditSummary s;
+  for (const char* hook : {"connect_unix", "sendmsg_unix"}) {
+    Denial d;
+    d.verdict = Verdict::kAudited;
+    d.entrypoint = "app";
+    d.direction = Direction::kOutbound;
+    d.hook = hook;
+    d.family = AF_UNIX;
+    d.address = "@squat";
+    d.sock_type = SOCK_STREAM;
+    s.Add(d);
+  }
+  EXPECT_TRUE(s.SuggestedNetworkBlocks().empty());
+  const std::string text = s.Text();
+  EXPECT_NE(text.find("connect_unix=1 sendmsg_unix=1"), std::string::npos) << text;
+  EXPECT_NE(text.find("not grantable by any policy: abstract unix socket @squat (connect_unix)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("/32"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace shim::net
