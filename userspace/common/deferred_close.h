@@ -19,7 +19,7 @@ void CloseLater(std::vector<UniqueFd>& fds);  // empties `fds`
 // waits for unsent data, so a hostile batch cannot hold even the closing thread), then CloseLater.
 void DiscardForeign(std::vector<UniqueFd>& fds);
 
-// Blocks until everything queued before this call is closed (tests, and a clean shutdown).
+// Blocks until everything queued before this call is closed (for tests that count fds).
 void FlushDeferredCloses();
 
 }  // namespace shim

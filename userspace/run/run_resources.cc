@@ -107,24 +107,23 @@ absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec,
       }
     }
   }
+  for (const auto* channels : {&resources.pipes, &resources.file_sockets}) {
+    for (const auto& [name, channel] : *channels) {
+      for (int fd : {channel.rx.get(), channel.tx.get()}) {
+        struct stat st;
+        if (fstat(fd, &st) != 0) return ErrnoStatus(absl::StrCat("stat channel ", name));
+        resources.channel_inodes.emplace_back(st.st_dev, st.st_ino);
+      }
+    }
+  }
   return resources;
 }
 
 absl::Status RunResources::CheckNoChannelEnds(const std::vector<UniqueFd>& fds) const {
-  if (fds.empty()) return absl::OkStatus();
-  std::vector<std::pair<dev_t, ino_t>> ends;
-  for (const auto* channels : {&pipes, &file_sockets}) {
-    for (const auto& [name, channel] : *channels) {
-      for (int fd : {channel.rx.get(), channel.tx.get()}) {
-        struct stat st;
-        if (fstat(fd, &st) == 0) ends.emplace_back(st.st_dev, st.st_ino);
-      }
-    }
-  }
   for (size_t i = 0; i < fds.size(); ++i) {
     struct stat st;
     if (fstat(fds[i].get(), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    for (const auto& [dev, ino] : ends) {
+    for (const auto& [dev, ino] : channel_inodes) {
       if (st.st_dev == dev && st.st_ino == ino) {
         return absl::PermissionDeniedError(absl::StrCat(
             "fd batch refused: fd ", i + 1, " of ", fds.size(),

@@ -3,9 +3,12 @@
 // each File arg names, resolved once (an O_PATH fd every instance's open starts from).
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -20,6 +23,7 @@ struct RunResources {
   std::map<std::string, trigger::Channel> file_sockets;
   std::map<std::string, UniqueFd> listeners;  // keyed by the arg's JSON pointer
   std::map<std::string, UniqueFd> files;      // File args (O_PATH), keyed by the arg's pointer
+  std::vector<std::pair<dev_t, ino_t>> channel_inodes;  // every channel end, for batch checks
 
   // Makes the listening socket of one TcpListener arg of `entrypoint`.
   using ListenerFactory = std::function<absl::StatusOr<UniqueFd>(

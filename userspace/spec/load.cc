@@ -50,6 +50,15 @@ std::string ExistsProblem(const std::string& path) {
   return "";
 }
 
+// Adds `d` unless the same problem is already reported at the same pointer: entrypoints sharing
+// the top-level binary share its problems.
+void AddOnce(std::vector<Diagnostic>& out, Diagnostic d) {
+  const bool reported = std::any_of(out.begin(), out.end(), [&](const Diagnostic& e) {
+    return e.pointer == d.pointer && e.message == d.message;
+  });
+  if (!reported) out.push_back(std::move(d));
+}
+
 // A host path the supervisor resolves for a void, as written (made absolute) and canonical.
 struct HostPathUse {
   std::string pointer;
@@ -64,8 +73,8 @@ struct HostPathUse {
 bool Canonicalize(HostPathUse& use, std::vector<Diagnostic>& out) {
   absl::StatusOr<std::string> canonical = CanonicalTrustedPath(use.written);
   if (!canonical.ok()) {
-    out.push_back({Severity::kError, use.pointer, std::string(canonical.status().message()),
-                   "name the real path (realpath) or a symlink owned by root"});
+    AddOnce(out, {Severity::kError, use.pointer, std::string(canonical.status().message()),
+                  "name the real path (realpath) or a symlink owned by root"});
     return false;
   }
   use.canonical = *canonical;
@@ -92,7 +101,8 @@ void CheckNothingInsideWritableGrants(const std::vector<HostPathUse>& uses,
         }
       }
       if (!inside) continue;
-      out.push_back(
+      AddOnce(
+          out,
           {Severity::kError, x.pointer,
            absl::StrCat(x.what, " ", x.written, " lies inside the writable grant at ", w.pointer,
                         " (", w.written,
@@ -131,13 +141,9 @@ void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagno
                                  : fs::absolute(fs::path(written)).lexically_normal().string();
     if (options.check_host) {
       std::string problem = ExecutableProblem(entrypoint.binary_path);
-      // Entrypoints sharing the top-level binary share its problem: report it once.
-      const bool reported = std::any_of(out.begin(), out.end(), [&](const Diagnostic& d) {
-        return d.pointer == pointer && d.message == origin + problem;
-      });
-      if (!problem.empty() && !reported) {
-        out.push_back({Severity::kError, pointer, origin + problem,
-                       "relative binaries are resolved against the spec file's folder"});
+      if (!problem.empty()) {
+        AddOnce(out, {Severity::kError, pointer, origin + problem,
+                      "relative binaries are resolved against the spec file's folder"});
       }
       HostPathUse use{pointer.empty() ? entrypoint.pointer : pointer, "binary",
                       entrypoint.binary_path, ""};
@@ -172,15 +178,7 @@ void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagno
       }
     }
   }
-  // Binaries shared by several entrypoints are listed once per entrypoint: report once.
-  std::vector<Diagnostic> nesting;
-  CheckNothingInsideWritableGrants(uses, nesting);
-  for (Diagnostic& d : nesting) {
-    const bool reported = std::any_of(out.begin(), out.end(), [&](const Diagnostic& e) {
-      return e.pointer == d.pointer && e.message == d.message;
-    });
-    if (!reported) out.push_back(std::move(d));
-  }
+  CheckNothingInsideWritableGrants(uses, out);
 }
 
 }  // namespace

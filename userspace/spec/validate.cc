@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/host_path.h"
 #include "common/overloaded.h"
 #include "absl/strings/str_split.h"
 #include "spec/suggest.h"
@@ -177,10 +178,6 @@ class Validator {
       if (part.empty() || part == "." || part == "..") return false;
     }
     return true;
-  }
-
-  static bool IsSameOrBeneath(const std::string& path, const std::string& ancestor) {
-    return path == ancestor || absl::StartsWith(path, ancestor + "/");
   }
 
   void CheckEnvironment(const Entrypoint& entrypoint) {

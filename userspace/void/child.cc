@@ -123,8 +123,8 @@ Result NewSession() {
 // child is still host root (the sysctl's permission check) with every capability in its new user
 // namespace (the handler's check, against the writer's pid namespace).
 Result MemfdNoexec(const ChildContext& c) {
-  if (c.plan->memfd_noexec_fd < 0) return kOk;
-  if (pwrite(c.plan->memfd_noexec_fd, "2", 1, 0) != 1) return Fail("memfd_noexec");
+  if (!c.plan->memfd_noexec) return kOk;
+  if (pwrite(c.plan->memfd_noexec.get(), "2", 1, 0) != 1) return Fail("memfd_noexec");
   return kOk;
 }
 

@@ -64,9 +64,8 @@ struct PreparedVoid::Plan {
   mutable std::atomic<int> template_fd{-1};
   mutable std::atomic<uint64_t> spawns{0};
   UniqueFd supervisor_pidfd;  // to notice a supervisor that died before PDEATHSIG was set
-  // /proc/sys/vm/memfd_noexec opened for writing (-1 on kernels before 6.3, which lack it); the
+  // /proc/sys/vm/memfd_noexec opened for writing (none on kernels before 6.3, which lack it); the
   // child writes it for its own pid namespace.
-  int memfd_noexec_fd = -1;
   UniqueFd memfd_noexec;
   std::vector<sock_filter> seccomp;
   int landlock_abi = 0;

@@ -96,13 +96,17 @@ absl::StatusOr<std::vector<sock_filter>> CompileSeccompFilter(const SeccompPolic
     return ErrnoStatus("seccomp: binary-tree optimization", -rc);
   }
   const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+  auto add_rule = [&](int nr, absl::string_view what, uint32_t action, unsigned count,
+                      const scmp_arg_cmp* args) -> absl::Status {
+    int rc = seccomp_rule_add_array(ctx.get(), action, nr, count, args);
+    if (rc < 0) return ErrnoStatus(absl::StrCat("seccomp rule for ", what), -rc);
+    return absl::OkStatus();
+  };
   auto add = [&](const char* name, uint32_t action, unsigned count,
                  const scmp_arg_cmp* args) -> absl::Status {
     int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR) return absl::OkStatus();  // unknown on this arch: nothing to deny
-    int rc = seccomp_rule_add_array(ctx.get(), action, nr, count, args);
-    if (rc < 0) return ErrnoStatus(absl::StrCat("seccomp rule for ", name), -rc);
-    return absl::OkStatus();
+    return add_rule(nr, name, action, count, args);
   };
   for (const char* name : kDenied) {
     if (absl::Status s = add(name, eperm, 0, nullptr); !s.ok()) return s;
@@ -120,9 +124,7 @@ absl::StatusOr<std::vector<sock_filter>> CompileSeccompFilter(const SeccompPolic
   auto add_nr = [&](int nr, uint32_t action, unsigned count,
                     const scmp_arg_cmp* args) -> absl::Status {
     if (seccomp_arch_native() != SCMP_ARCH_X86_64) return absl::OkStatus();
-    int rc = seccomp_rule_add_array(ctx.get(), action, nr, count, args);
-    if (rc < 0) return ErrnoStatus(absl::StrCat("seccomp rule for syscall ", nr), -rc);
-    return absl::OkStatus();
+    return add_rule(nr, absl::StrCat("syscall ", nr), action, count, args);
   };
   // statmount and listmount show every mount of the host's namespaces with its host path, which
   // the void's /proc (when granted) deliberately does not.

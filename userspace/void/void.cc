@@ -465,7 +465,6 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   if (!plan->memfd_noexec && errno != ENOENT) {
     return with_prefix(ErrnoStatus("open /proc/sys/vm/memfd_noexec"));
   }
-  plan->memfd_noexec_fd = plan->memfd_noexec.get();
   plan->template_wanted = !plan->procfs && options.mount_template;
   if (plan->template_wanted && options.mount_template_after == 0) {
     absl::StatusOr<int> fd = EnsureTemplate(*plan);

@@ -64,6 +64,13 @@ void WriteFile(const std::string& path, const std::string& content) {
   ASSERT_EQ(chmod(path.c_str(), 0644), 0);
 }
 
+// How many times `needle` occurs in `text`.
+size_t Occurrences(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
 // Whether `pid` still runs: gone, or a zombie nobody has reaped yet (its parent died), is not.
 bool Alive(pid_t pid) {
   const std::string stat = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
@@ -100,12 +107,7 @@ TEST(SupervisorAttack, AFileArgSwappedForASymlinkDuringTheRunStillGivesTheOrigin
   const std::string out = run.Out();
   EXPECT_THAT(out, Not(HasSubstr("root:"))) << "a handler read /etc/shadow";
   // Both handlers read the inode resolved at start-up.
-  size_t count = 0;
-  for (size_t at = 0; (at = out.find("read: [the original greeting]", at)) != std::string::npos;
-       ++at) {
-    ++count;
-  }
-  EXPECT_EQ(count, 2u) << out;
+  EXPECT_EQ(Occurrences(out, "read: [the original greeting]"), 2u) << out;
 }
 
 TEST(SupervisorAttack, AFileArgThatIsAFifoASymlinkOrProcIsRefusedAtStartWithoutBlocking) {
@@ -199,15 +201,8 @@ TEST(SupervisorAttack, AGrantSwappedForASymlinkToRootDuringTheRunNeverShowsTheHo
                   "environment": ["Stdout",
                                   {"Filesystem": {"host_path": "data", "environment_path": "/data"}}]})");
   BackgroundProcess run(RunArgv(dir, spec, {"list-data"}));
-  ASSERT_TRUE(WaitUntil([&] {
-    const std::string out = run.Out();
-    size_t n = 0;
-    for (size_t at = 0; (at = out.find("list /data: only-this", at)) != std::string::npos; ++at) {
-      ++n;
-    }
-    return n == 2;
-  })) << run.Out()
-      << run.Err();
+  ASSERT_TRUE(WaitUntil([&] { return Occurrences(run.Out(), "list /data: only-this") == 2; }))
+      << run.Out() << run.Err();
   const std::string data = dir.path() + "/data";
   ASSERT_EQ(rename(data.c_str(), (data + ".moved").c_str()), 0);
   ASSERT_EQ(symlink("/", data.c_str()), 0);
@@ -226,9 +221,7 @@ TEST(SupervisorAttack, AGrantSwappedForASymlinkToRootDuringTheRunNeverShowsTheHo
   EXPECT_THAT(failed[0]["error"].get<std::string>(), HasSubstr("open_grant_source"));
   EXPECT_THAT(failed[0]["error"].get<std::string>(), HasSubstr("ELOOP"));
   // The template instance still shows the folder resolved at start-up.
-  size_t n = 0;
-  for (size_t at = 0; (at = out.find("list /data: only-this", at)) != std::string::npos; ++at) ++n;
-  EXPECT_EQ(n, 3u) << out;
+  EXPECT_EQ(Occurrences(out, "list /data: only-this"), 3u) << out;
 }
 
 // --- 3. The loop never blocks on a void's fds ---------------------------------------------------
