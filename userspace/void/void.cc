@@ -357,10 +357,9 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
 
   constexpr uint64_t kRo = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   using namespace landlock;
-  auto add = [&](std::string host, std::string in_void, uint64_t attr, std::string what,
+  auto add = [&](const std::string& host, std::string in_void, uint64_t attr, std::string what,
                  uint64_t access) -> absl::Status {
-    if (absl::Status s = AddMount(*plan, std::move(host), in_void, attr, std::move(what));
-        !s.ok()) {
+    if (absl::Status s = AddMount(*plan, host, in_void, attr, std::move(what)); !s.ok()) {
       return with_prefix(s);
     }
     plan->landlock_rules.push_back({std::move(in_void), access});
