@@ -65,8 +65,8 @@ struct EnvProcfs {};
 struct EnvStdin {};
 struct EnvStdout {};
 struct EnvStderr {};
-using EnvironmentKind = std::variant<EnvFilesystem, EnvHostname, EnvDomainName, EnvProcfs,
-                                     EnvStdin, EnvStdout, EnvStderr>;
+using EnvironmentKind = std::variant<EnvFilesystem, EnvHostname, EnvDomainName, EnvProcfs, EnvStdin,
+                                     EnvStdout, EnvStderr>;
 struct Environment {
   EnvironmentKind kind;
   std::string pointer;
@@ -119,11 +119,11 @@ struct NetworkPolicy {
 
 // --- limits -----------------------------------------------------------------------------------
 struct Limits {
-  std::optional<uint64_t> memory_bytes;     // "64M", "1G", or a number of bytes
-  std::optional<uint32_t> pids;             // max tasks in one instance
-  std::optional<uint32_t> cpu_percent;      // "50%": of one CPU; "200%": two CPUs
-  std::optional<absl::Duration> timeout;    // "30s", "500ms", "2m"
-  std::optional<uint32_t> concurrency;      // in-flight instances of a triggered entrypoint
+  std::optional<uint64_t> memory_bytes;   // "64M", "1G", or a number of bytes
+  std::optional<uint32_t> pids;           // max tasks in one instance
+  std::optional<uint32_t> cpu_percent;    // "50%": of one CPU; "200%": two CPUs
+  std::optional<absl::Duration> timeout;  // "30s", "500ms", "2m"
+  std::optional<uint32_t> concurrency;    // in-flight instances of a triggered entrypoint
   std::string pointer;
 };
 
@@ -135,15 +135,19 @@ struct Entrypoint {
   std::vector<Arg> args;  // default: [BinaryName]
   std::vector<Environment> environment;
   std::optional<NetworkPolicy> network;  // absent: no network at all
+  // Unix sockets of the void's own (socket(AF_UNIX)): off by default, since with them a void can
+  // connect to host daemons' sockets inside its grants and, when networked, listen on abstract
+  // names of the host's network namespace. socketpair and the run's channels need no grant.
+  bool unix_sockets = false;
   Limits limits;
-  std::string pointer;  // /entrypoints/<name>
+  std::string pointer;      // /entrypoints/<name>
   std::string binary_path;  // absolute path of the binary to run, resolved by LoadSpecFile
 };
 
 struct Spec {
-  std::optional<std::string> binary;  // as written; relative to the spec file's folder
-  std::string source_path;            // the spec file, as given
-  std::string source_dir;             // its folder (absolute): relative paths resolve here
+  std::optional<std::string> binary;    // as written; relative to the spec file's folder
+  std::string source_path;              // the spec file, as given
+  std::string source_dir;               // its folder (absolute): relative paths resolve here
   std::vector<Entrypoint> entrypoints;  // in file order
 };
 

@@ -16,10 +16,10 @@ namespace {
 using json = nlohmann::ordered_json;
 
 const std::vector<std::string> kTopLevelKeys = {"binary", "entrypoints", "$schema", "$comment"};
-const std::vector<std::string> kEntrypointKeys = {"binary", "trigger",  "args",    "environment",
-                                                  "network", "limits", "$comment"};
-const std::vector<std::string> kUnitArgs = {"BinaryName", "Entrypoint", "Trigger",
-                                            "PipeTrigger", "TriggerFd", "Trailing"};
+const std::vector<std::string> kEntrypointKeys = {
+    "binary", "trigger", "args", "environment", "network", "unix_sockets", "limits", "$comment"};
+const std::vector<std::string> kUnitArgs = {"BinaryName",  "Entrypoint", "Trigger",
+                                            "PipeTrigger", "TriggerFd",  "Trailing"};
 const std::vector<std::string> kPayloadArgs = {"File", "Pipe", "FileSocket", "TcpListener"};
 const std::vector<std::string> kUnitEnvironment = {"Procfs", "Stdin", "Stdout", "Stderr"};
 const std::vector<std::string> kPayloadEnvironment = {"Filesystem", "Hostname", "DomainName"};
@@ -110,11 +110,11 @@ class Parser {
     const bool matches = value.type() == type ||
                          (type == json::value_t::number_unsigned && value.is_number_integer());
     if (!matches) {
-      const std::string expected = type == json::value_t::object   ? "an object"
-                                   : type == json::value_t::array  ? "an array"
-                                   : type == json::value_t::string ? "a string"
+      const std::string expected = type == json::value_t::object    ? "an object"
+                                   : type == json::value_t::array   ? "an array"
+                                   : type == json::value_t::string  ? "a string"
                                    : type == json::value_t::boolean ? "a boolean"
-                                                                   : "an integer";
+                                                                    : "an integer";
       Error(pointer, absl::StrCat(what, " must be ", expected, ", not ", TypeName(value)),
             std::string(hint));
     }
@@ -239,7 +239,8 @@ class Parser {
         }
       }
     }
-    if (auto it = body.find("environment"); it != body.end() &&
+    if (auto it = body.find("environment");
+        it != body.end() &&
         Expect(*it, pointer + "/environment", json::value_t::array, "\"environment\"")) {
       for (size_t i = 0; i < it->size(); ++i) {
         const std::string env_pointer = absl::StrCat(pointer, "/environment/", i);
@@ -250,6 +251,11 @@ class Parser {
     }
     if (auto it = body.find("network"); it != body.end()) {
       entrypoint.network = ParseNetwork(*it, pointer + "/network");
+    }
+    if (auto it = body.find("unix_sockets");
+        it != body.end() &&
+        Expect(*it, pointer + "/unix_sockets", json::value_t::boolean, "\"unix_sockets\"")) {
+      entrypoint.unix_sockets = it->get<bool>();
     }
     if (auto it = body.find("limits"); it != body.end()) {
       ParseLimits(*it, entrypoint.limits);
@@ -328,8 +334,7 @@ class Parser {
 
   std::optional<uint16_t> Port(const json& value, const std::string& pointer) {
     if (!Expect(value, pointer, json::value_t::number_unsigned, "a port")) return std::nullopt;
-    if (!value.is_number_unsigned() || value.get<uint64_t>() < 1 ||
-        value.get<uint64_t>() > 65535) {
+    if (!value.is_number_unsigned() || value.get<uint64_t>() < 1 || value.get<uint64_t>() > 65535) {
       Error(pointer, absl::StrCat("port ", value.dump(), " is out of range"),
             "ports are 1 to 65535");
       return std::nullopt;
@@ -410,7 +415,8 @@ class Parser {
         }
       }
     }
-    if (auto it = value.find("outbound"); it != value.end() &&
+    if (auto it = value.find("outbound");
+        it != value.end() &&
         Expect(*it, pointer + "/outbound", json::value_t::array, "\"outbound\"")) {
       for (size_t i = 0; i < it->size(); ++i) {
         const std::string rule_pointer = absl::StrCat(pointer, "/outbound/", i);
@@ -419,7 +425,8 @@ class Parser {
         }
       }
     }
-    if (auto it = value.find("inbound"); it != value.end() &&
+    if (auto it = value.find("inbound");
+        it != value.end() &&
         Expect(*it, pointer + "/inbound", json::value_t::array, "\"inbound\"")) {
       for (size_t i = 0; i < it->size(); ++i) {
         const std::string rule_pointer = absl::StrCat(pointer, "/inbound/", i);
@@ -449,8 +456,8 @@ class Parser {
     OutboundRule rule;
     rule.pointer = pointer;
     if (!value.is_object() || (value.size() == 1 && !value.contains("cidr"))) {
-      auto tagged = ReadTagged(value, pointer, "outbound rule shorthand", kUnitNetworks,
-                               kPayloadNetworks);
+      auto tagged =
+          ReadTagged(value, pointer, "outbound rule shorthand", kUnitNetworks, kPayloadNetworks);
       if (!tagged) return std::nullopt;
       std::string cidr_text = tagged->tag == "InternetV4"   ? "0.0.0.0/0"
                               : tagged->tag == "InternetV6" ? "::/0"
@@ -492,9 +499,9 @@ class Parser {
     } else {
       ok = false;
     }
-    if (auto it = value.find("ports"); it != value.end() &&
-        Expect(*it, pointer + "/ports", json::value_t::array, "\"ports\"",
-               "a list of ports and ranges, e.g. [443, \"8000-8099\"]")) {
+    if (auto it = value.find("ports");
+        it != value.end() && Expect(*it, pointer + "/ports", json::value_t::array, "\"ports\"",
+                                    "a list of ports and ranges, e.g. [443, \"8000-8099\"]")) {
       if (it->empty()) {
         Error(pointer + "/ports", "\"ports\" is empty",
               "leave \"ports\" out to allow every port, or list some");

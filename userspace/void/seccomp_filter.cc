@@ -169,6 +169,15 @@ absl::StatusOr<std::vector<sock_filter>> CompileSeccompFilter(const SeccompPolic
     scmp_arg_cmp cmp = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, request);
     if (absl::Status s = add("ioctl", eperm, 1, &cmp); !s.ok()) return s;
   }
+  // Unix sockets of the void's own (SeccompPolicy::unix_sockets). Stream and seqpacket pairs
+  // (channels, self-pipes) stay: a bound end of a connected pair can never be connected to.
+  if (!policy.unix_sockets) {
+    scmp_arg_cmp unix_socket = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+    if (absl::Status s = add("socket", eperm, 1, &unix_socket); !s.ok()) return s;
+    scmp_arg_cmp dgram_pair[2] = {SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+                                  SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM)};
+    if (absl::Status s = add("socketpair", eperm, 2, dgram_pair); !s.ok()) return s;
+  }
   // Socket families.
   if (!policy.network) {
     for (const char* name : {"socket", "socketpair"}) {

@@ -448,7 +448,10 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   }
 
   // seccomp, capabilities, ids.
-  absl::StatusOr<std::vector<sock_filter>> filter = CompileSeccompFilter({plan->network});
+  SeccompPolicy seccomp_policy;
+  seccomp_policy.network = plan->network;
+  seccomp_policy.unix_sockets = entrypoint.unix_sockets;
+  absl::StatusOr<std::vector<sock_filter>> filter = CompileSeccompFilter(seccomp_policy);
   if (!filter.ok()) return with_prefix(filter.status());
   plan->seccomp = std::move(*filter);
   ASSIGN_OR_RETURN(plan->cap_last_cap, CapLastCap());

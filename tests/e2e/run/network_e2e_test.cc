@@ -116,15 +116,15 @@ TEST(NetworkE2e, NoNetworkBlockMeansNoNetwork) {
 
 // Two network-less entrypoints share the run's empty network namespace, where the run loads no
 // abstract-unix BPF program: Landlock's scope in each void is what keeps one from reaching the
-// other's abstract socket.
+// other's abstract socket (both may make unix sockets, so that the scope is what is tested).
 TEST(NetworkE2e, VoidsWithoutNetworkCannotReachEachOthersAbstractSockets) {
   SHIM_REQUIRE_PRIVILEGED();
   RunFixtureDir dir;
   std::string spec = dir.WriteSpec(R"(
       "abstract-listen": {"args": ["BinaryName", "Entrypoint", "Trailing"],
-                          "environment": ["Stdout"]},
+                          "environment": ["Stdout"], "unix_sockets": true},
       "abstract-connect": {"args": ["BinaryName", "Entrypoint", "Trailing"],
-                           "environment": ["Stdout"]})");
+                           "environment": ["Stdout"], "unix_sockets": true})");
   const std::string name = "shim-e2e-abstract-" + std::to_string(getpid());
   CommandResult r = RunCommand({kShim, "run", "-q", spec, "--", name});
   ASSERT_EQ(r.exit_code, 0) << r.err;

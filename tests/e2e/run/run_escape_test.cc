@@ -37,22 +37,23 @@ TEST_P(RunEscape, ProbeFindsNoWayOutOfARunVoid) {
   const std::string setuid_binary = FindSetuidRootBinary();
   ASSERT_FALSE(setuid_binary.empty()) << "no setuid-root binary on this host to test with";
   const std::string spec = dir.path() + "/spec.json";
+  // unix_sockets: what keeps the host's abstract sockets out of reach is then the layer beneath.
   std::ofstream(spec) << R"({"binary": ")" << ESCAPE_PROBE << R"(", "entrypoints": {"probe": {
-      "args": ["BinaryName", "Trailing"],
+      "args": ["BinaryName", "Trailing"], "unix_sockets": true,
       "environment": ["Stdout", "Stderr",
         {"Filesystem": {"host_path": "ro", "environment_path": "/ro"}},
         {"Filesystem": {"host_path": "rw", "environment_path": "/rw", "read_only": false}},
-        {"Filesystem": {"host_path": ")" << setuid_binary << R"(", "environment_path": "/su"}})"
+        {"Filesystem": {"host_path": ")"
+                      << setuid_binary << R"(", "environment_path": "/su"}})"
                       << (procfs ? R"(, "Procfs")" : "") << "]}}}";
   struct utsname before;
   uname(&before);
   // $$ is the shell that becomes shim-bpf; fd 9 is open in it without CLOEXEC and not granted.
-  CommandResult r = RunCommand(
-      {"sh", "-c",
-       "exec 9</etc/hostname; exec \"$0\" run -q \"$1\" -- escape $$ 9 " +
-           std::string(procfs ? "proc" : "noproc"),
-       BuiltBinary("shim-bpf"), spec},
-      "", std::chrono::seconds(60));
+  CommandResult r = RunCommand({"sh", "-c",
+                                "exec 9</etc/hostname; exec \"$0\" run -q \"$1\" -- escape $$ 9 " +
+                                    std::string(procfs ? "proc" : "noproc"),
+                                BuiltBinary("shim-bpf"), spec},
+                               "", std::chrono::seconds(60));
   int passes = 0;
   std::vector<std::string> failures;
   for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {

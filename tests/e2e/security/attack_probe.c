@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -44,6 +46,10 @@ static const char* outcome(long rc) {
       return "EINVAL";
     case ENOENT:
       return "ENOENT";
+    case ECONNREFUSED:
+      return "ECONNREFUSED";
+    case EROFS:
+      return "EROFS";
     default:
       return strerror(errno);
   }
@@ -278,6 +284,41 @@ int main(int argc, char** argv) {
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     printf("connect: %s\n", outcome(connect(s, (struct sockaddr*)&a, sizeof a)));
     sleep_ms(1500); /* the supervisor drains denials at least once a second */
+    return 0;
+  }
+
+  /* unix-sockets NAME: the unix sockets a networked void could make, and an abstract listener
+   * on @NAME (in the host's network namespace) if one could be made; held 3 s for a host client. */
+  if (strcmp(mode, "unix-sockets") == 0 && argc > 2) {
+    int pair[2];
+    printf("socketpair stream: %s\n", outcome(socketpair(AF_UNIX, SOCK_STREAM, 0, pair)));
+    printf("socketpair seqpacket: %s\n", outcome(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair)));
+    printf("socketpair dgram: %s\n", outcome(socketpair(AF_UNIX, SOCK_DGRAM, 0, pair)));
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    printf("socket unix: %s\n", outcome(s));
+    printf("socket inet: %s\n", outcome(socket(AF_INET, SOCK_STREAM, 0)));
+    if (s >= 0) {
+      struct sockaddr_un a = {.sun_family = AF_UNIX};
+      const size_t length = strlen(argv[2]);
+      memcpy(a.sun_path + 1, argv[2], length);
+      long rc = bind(s, (struct sockaddr*)&a,
+                     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + length));
+      if (rc == 0) rc = listen(s, 4);
+      printf("abstract listen: %s\n", outcome(rc));
+    }
+    printf("unix-sockets: holding\n");
+    sleep_ms(3000);
+    return 0;
+  }
+
+  /* connect-ro: a host daemon's unix socket in the read-only grant /ro. */
+  if (strcmp(mode, "connect-ro") == 0) {
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    printf("socket unix: %s\n", outcome(s));
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, "/ro/sock");
+    if (s >= 0)
+      printf("connect /ro/sock: %s\n", outcome(connect(s, (struct sockaddr*)&a, sizeof a)));
     return 0;
   }
 

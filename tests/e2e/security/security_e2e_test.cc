@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -372,6 +373,93 @@ TEST(SupervisorAttack, AVoidCannotListTheHostsMounts) {
   EXPECT_THAT(r.out, HasSubstr("listmount: EPERM"));
   EXPECT_THAT(r.out, HasSubstr("statmount: EPERM"));
   EXPECT_THAT(r.out, HasSubstr("getpid: ok"));
+}
+
+// --- 6b. Unix sockets and locks: the host's abstract names, read-only grants ---------------------
+
+// A unix listener at `path` (a filesystem name) or, with a leading '@', at an abstract name.
+UniqueFd UnixListener(const std::string& name) {
+  UniqueFd s(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  memcpy(a.sun_path, name.data(), name.size());
+  if (name[0] == '@') a.sun_path[0] = '\0';
+  const socklen_t length = offsetof(sockaddr_un, sun_path) + name.size() + (name[0] == '@' ? 0 : 1);
+  if (bind(s.get(), reinterpret_cast<sockaddr*>(&a), length) != 0 || listen(s.get(), 4) != 0) {
+    ADD_FAILURE() << "unix listener " << name << ": " << strerror(errno);
+  }
+  return s;
+}
+
+// Whether a host client can connect to the abstract name @name.
+bool HostConnectsToAbstract(const std::string& name) {
+  UniqueFd s(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  memcpy(a.sun_path + 1, name.data(), name.size());
+  return connect(s.get(), reinterpret_cast<sockaddr*>(&a),
+                 offsetof(sockaddr_un, sun_path) + 1 + name.size()) == 0;
+}
+
+// A networked void shares the host's network namespace and so its abstract unix names, and no
+// cgroup hook sees a unix bind: without "unix_sockets" it cannot make a socket to bind one.
+TEST(SupervisorAttack, ANetworkedVoidCannotListenOnAnAbstractNameOfTheHost) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  const std::string name = absl::StrCat("shim-security-abstract-", getpid());
+  for (const bool opt_in : {false, true}) {
+    SCOPED_TRACE(opt_in ? "unix_sockets: true" : "default");
+    const std::string spec = ProbeSpec(dir, absl::StrCat(R"("unix-sockets": {
+        "args": ["BinaryName", "Entrypoint", "Trailing"], "environment": ["Stdout"],
+        "network": {"outbound": [{"cidr": "127.0.0.1/32"}]}, "unix_sockets": )",
+                                                         opt_in ? "true" : "false", "}"));
+    BackgroundProcess run(RunArgv(dir, spec, {name}));
+    ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(run.Out(), "unix-sockets: holding"); }))
+        << run.Out() << run.Err();
+    const std::string out = run.Out();
+    // The controls: stream and seqpacket pairs (self-pipes, channels) and inet sockets work.
+    EXPECT_THAT(out, HasSubstr("socketpair stream: ok"));
+    EXPECT_THAT(out, HasSubstr("socketpair seqpacket: ok"));
+    EXPECT_THAT(out, HasSubstr("socket inet: ok"));
+    if (!opt_in) {
+      EXPECT_THAT(out, HasSubstr("socket unix: EPERM"));
+      EXPECT_THAT(out, HasSubstr("socketpair dgram: EPERM"));
+      EXPECT_FALSE(HostConnectsToAbstract(name));
+    } else {
+      // What the opt-in means, as docs/security.md says: the name is the host's.
+      EXPECT_THAT(out, HasSubstr("socket unix: ok"));
+      EXPECT_THAT(out, HasSubstr("abstract listen: ok"));
+      EXPECT_TRUE(HostConnectsToAbstract(name));
+    }
+    EXPECT_EQ(run.Wait(std::chrono::seconds(15)), 0) << run.Err();
+  }
+}
+
+// A host daemon's socket in a read-only grant: without "unix_sockets" the void has no socket to
+// connect with (Landlock has no right for connecting yet); with it (the control), it connects.
+TEST(SupervisorAttack, AVoidCannotConnectToAHostSocketInItsGrantsUnlessGranted) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  MakeDir(dir.path() + "/ro");
+  UniqueFd daemon = UnixListener(dir.path() + "/ro/sock");
+  ASSERT_EQ(chmod((dir.path() + "/ro/sock").c_str(), 0777), 0);
+  for (const bool granted : {false, true}) {
+    SCOPED_TRACE(granted ? "unix_sockets: true" : "default");
+    const std::string spec = ProbeSpec(dir, absl::StrCat(R"("connect-ro": {
+        "args": ["BinaryName", "Entrypoint"], "unix_sockets": )",
+                                                         granted ? "true" : "false", R"(,
+        "environment": ["Stdout", {"Filesystem": {"host_path": "ro", "environment_path": "/ro"}}]})"));
+    CommandResult r = RunCommand(RunArgv(dir, spec), "", std::chrono::seconds(20));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    UniqueFd accepted(accept4(daemon.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!granted) {
+      EXPECT_THAT(r.out, HasSubstr("socket unix: EPERM"));
+      EXPECT_FALSE(accepted.valid()) << "the host daemon got a connection from the void";
+    } else {
+      EXPECT_THAT(r.out, HasSubstr("connect /ro/sock: ok"));
+      EXPECT_TRUE(accepted.valid());
+    }
+  }
 }
 
 // --- 7. Names printed for humans; channel ends in batches ---------------------------------------

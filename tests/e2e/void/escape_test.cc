@@ -87,7 +87,11 @@ TEST_P(VoidEscape, ProbeFindsNoWayOut) {
   options.share_memory_until_exec = mode.share_memory;
   options.share_template_mounts = mode.share_template_mounts;
   options.mount_template_after = 0;  // the template (when wanted) from the first instance on
-  auto v = PreparedVoid::Prepare(MakeEntrypoint(ESCAPE_PROBE, environment), options);
+  // With unix sockets granted, so that what keeps the host's abstract socket out of reach is
+  // the layer beneath (the empty netns and Landlock's scope), not the missing socket.
+  spec::Entrypoint entrypoint = MakeEntrypoint(ESCAPE_PROBE, environment);
+  entrypoint.unix_sockets = true;
+  auto v = PreparedVoid::Prepare(entrypoint, options);
   ASSERT_TRUE(v.ok()) << v.status();
   absl::StatusOr<VoidRun> r =
       RunVoid(**v, {"escape_probe", "escape", std::to_string(getpid()), std::to_string(stray.get()),

@@ -199,8 +199,8 @@ TEST(Rules, NetworkRulesParseIntoTheModel) {
 
 TEST(Rules, EnvironmentPathsMustBeAbsoluteNormalisedAndDisjoint) {
   auto grant = [](const std::string& env_path) {
-    return std::string(R"({"Filesystem": {"host_path": "/tmp", "environment_path": ")") +
-           env_path + R"("}})";
+    return std::string(R"({"Filesystem": {"host_path": "/tmp", "environment_path": ")") + env_path +
+           R"("}})";
   };
   const std::string pointer = "/entrypoints/a/environment/0/Filesystem/environment_path";
   for (const char* bad : {"data", "/", "/data/", "/a//b", "/a/./b", "/a/../b", ""}) {
@@ -230,6 +230,15 @@ TEST(Rules, FilesystemGrantsAreReadOnlyUnlessAsked) {
   EXPECT_FALSE(std::get<EnvFilesystem>(env[1].kind).read_only);
 }
 
+TEST(Rules, UnixSocketsAreOffUnlessAsked) {
+  LoadResult result = Load(Spec(R"("a": {}, "b": {"unix_sockets": true})"));
+  ASSERT_TRUE(result.spec.has_value()) << Describe(result);
+  EXPECT_FALSE(result.spec->entrypoints[0].unix_sockets);
+  EXPECT_TRUE(result.spec->entrypoints[1].unix_sockets);
+  ExpectError(Spec(R"("a": {"unix_sockets": "yes"})"), "/entrypoints/a/unix_sockets",
+              "must be a boolean");
+}
+
 TEST(Rules, LimitsParseOrPointAtTheBadValue) {
   LoadResult result = Load(Spec(R"("a": {"limits": {"memory": "64M", "pids": 16, "cpu": "50%",
                                                       "timeout": "1m30s"}})"));
@@ -243,10 +252,9 @@ TEST(Rules, LimitsParseOrPointAtTheBadValue) {
               "invalid size");
   ExpectError(Spec(R"("a": {"limits": {"timeout": "0s"}})"), "/entrypoints/a/limits/timeout",
               "positive duration");
-  ExpectError(Spec(R"("a": {"limits": {"cpu": "0%"}})"), "/entrypoints/a/limits/cpu",
-              "between");
-  ExpectError(Spec(R"("a": {"limits": {"concurrency": 4}})"),
-              "/entrypoints/a/limits/concurrency", "triggered entrypoints");
+  ExpectError(Spec(R"("a": {"limits": {"cpu": "0%"}})"), "/entrypoints/a/limits/cpu", "between");
+  ExpectError(Spec(R"("a": {"limits": {"concurrency": 4}})"), "/entrypoints/a/limits/concurrency",
+              "triggered entrypoints");
 }
 
 TEST(Rules, EntrypointNamesMustBeArgvWords) {
@@ -266,9 +274,8 @@ TEST(Rules, BinaryIsRequiredSomewhere) {
 }
 
 TEST(Rules, BinaryMustExistAndBeExecutable) {
-  LoadResult missing =
-      LoadSpecText(R"({"binary": "/nonexistent/x", "entrypoints": {"a": {}, "b": {}}})",
-                   "/specs/s.json");
+  LoadResult missing = LoadSpecText(
+      R"({"binary": "/nonexistent/x", "entrypoints": {"a": {}, "b": {}}})", "/specs/s.json");
   ASSERT_EQ(missing.diagnostics.size(), 1u) << "reported once, not per entrypoint";
   EXPECT_EQ(missing.diagnostics[0].pointer, "/binary");
   LoadResult not_executable =
