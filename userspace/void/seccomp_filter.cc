@@ -139,25 +139,34 @@ absl::StatusOr<std::vector<sock_filter>> CompileSeccompFilter(const SeccompPolic
     if (absl::Status s = add("prctl", eperm, 2, cmp); !s.ok()) return s;
   }
   // No setuid or setgid file is made in a writable grant: it would be setuid to the void's host
-  // uid for any host user who runs it (the grants are nosuid only inside the void).
-  for (uint64_t bit : {static_cast<uint64_t>(S_ISUID), static_cast<uint64_t>(S_ISGID)}) {
-    const scmp_arg_cmp a1 = SCMP_A1(SCMP_CMP_MASKED_EQ, bit, bit);
-    const scmp_arg_cmp a2 = SCMP_A2(SCMP_CMP_MASKED_EQ, bit, bit);
-    for (const char* name : {"chmod", "fchmod", "creat", "mknod"}) {
+  // uid for any host user who runs it (the grants are nosuid only inside the void). Where the
+  // mode holds permission bits only (chmod and friends, creating opens), "mode >= S_ISGID" is one
+  // comparison for both bits (higher bits, which the kernel ignores there, are refused too);
+  // openat runs through these on every call, so every comparison saved is paid back many times
+  // per spawn. mknod's mode carries the file type above them, so its bits are tested one by one.
+  static_assert(S_ISUID > S_ISGID && S_ISGID > S_ISVTX && S_ISVTX > 0777);
+  {
+    const scmp_arg_cmp a1 = SCMP_A1(SCMP_CMP_GE, S_ISGID);
+    const scmp_arg_cmp a2 = SCMP_A2(SCMP_CMP_GE, S_ISGID);
+    for (const char* name : {"chmod", "fchmod", "creat"}) {
       if (absl::Status s = add(name, eperm, 1, &a1); !s.ok()) return s;
     }
-    for (const char* name : {"fchmodat", "mknodat"}) {
-      if (absl::Status s = add(name, eperm, 1, &a2); !s.ok()) return s;
-    }
+    if (absl::Status s = add("fchmodat", eperm, 1, &a2); !s.ok()) return s;
     if (absl::Status s = add_nr(kFchmodat2X86_64, eperm, 1, &a2); !s.ok()) return s;
     // open(path, flags, mode) and openat(dirfd, path, flags, mode) with O_CREAT or O_TMPFILE.
     for (uint64_t create : {static_cast<uint64_t>(O_CREAT), static_cast<uint64_t>(__O_TMPFILE)}) {
       scmp_arg_cmp open_cmp[2] = {SCMP_A1(SCMP_CMP_MASKED_EQ, create, create), a2};
       if (absl::Status s = add("open", eperm, 2, open_cmp); !s.ok()) return s;
       scmp_arg_cmp openat_cmp[2] = {SCMP_A2(SCMP_CMP_MASKED_EQ, create, create),
-                                    SCMP_A3(SCMP_CMP_MASKED_EQ, bit, bit)};
+                                    SCMP_A3(SCMP_CMP_GE, S_ISGID)};
       if (absl::Status s = add("openat", eperm, 2, openat_cmp); !s.ok()) return s;
     }
+  }
+  for (uint64_t bit : {static_cast<uint64_t>(S_ISUID), static_cast<uint64_t>(S_ISGID)}) {
+    const scmp_arg_cmp a1 = SCMP_A1(SCMP_CMP_MASKED_EQ, bit, bit);
+    const scmp_arg_cmp a2 = SCMP_A2(SCMP_CMP_MASKED_EQ, bit, bit);
+    if (absl::Status s = add("mknod", eperm, 1, &a1); !s.ok()) return s;
+    if (absl::Status s = add("mknodat", eperm, 1, &a2); !s.ok()) return s;
   }
   // openat2 passes its mode in memory seccomp cannot read: ENOSYS makes callers fall back to
   // openat (glibc's open never uses it).
