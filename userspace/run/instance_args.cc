@@ -43,6 +43,10 @@ absl::StatusOr<InstanceArgs> BuildInstanceArgs(const spec::Entrypoint& entrypoin
                          out.argv.push_back(entrypoint.name);
                          return absl::OkStatus();
                        },
+                       [&](const spec::ArgLiteral& literal) -> absl::Status {
+                         out.argv.push_back(literal.text);
+                         return absl::OkStatus();
+                       },
                        [&](const spec::ArgTrailing&) -> absl::Status {
                          out.argv.insert(out.argv.end(), trailing.begin(), trailing.end());
                          return absl::OkStatus();

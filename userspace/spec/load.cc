@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/host_path.h"
 #include "common/unique_fd.h"
@@ -183,6 +184,33 @@ void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagno
 
 }  // namespace
 
+// Each entrypoint's whole environment (Entrypoint::env): the defaults, the spec's "env", the
+// entrypoint's own, then the inherited names the supervisor has; a later one of a name wins.
+void MergeEnvironment(Spec& spec) {
+  for (Entrypoint& entrypoint : spec.entrypoints) {
+    std::vector<std::string> merged;
+    auto set = [&merged](std::string entry) {
+      const absl::string_view name = absl::string_view(entry).substr(0, entry.find('=') + 1);
+      for (std::string& existing : merged) {
+        if (absl::StartsWith(existing, name)) {
+          existing = std::move(entry);
+          return;
+        }
+      }
+      merged.push_back(std::move(entry));
+    };
+    for (const char* entry : kDefaultEnv) set(entry);
+    for (const std::string& entry : spec.env) set(entry);
+    for (const std::string& entry : entrypoint.env) set(entry);
+    for (const auto* names : {&spec.env_inherit, &entrypoint.env_inherit}) {
+      for (const std::string& name : *names) {
+        if (const char* value = getenv(name.c_str())) set(absl::StrCat(name, "=", value));
+      }
+    }
+    entrypoint.env = std::move(merged);
+  }
+}
+
 LoadResult LoadSpecText(absl::string_view text, const std::string& source_path,
                         const LoadOptions& options) {
   LoadResult result;
@@ -192,6 +220,7 @@ LoadResult LoadSpecText(absl::string_view text, const std::string& source_path,
   spec.source_path = source_path;
   spec.source_dir = AbsoluteFolderOf(source_path);
   ValidateSpec(spec, result.diagnostics);
+  MergeEnvironment(spec);
   ResolveHostPaths(spec, options, result.diagnostics);
   if (!HasErrors(result.diagnostics)) result.spec = std::move(spec);
   return result;

@@ -22,7 +22,10 @@ struct ArgEntrypoint {};  // the entrypoint's name
 struct ArgTrigger {};     // what the trigger delivered: the message, or the received fds
 struct ArgTriggerFd {};   // a pipe trigger's message as a sealed read-only memfd (binary data)
 struct ArgTrailing {};    // the words after `--` on the shim-bpf command line, 0 or more
-struct ArgFile {          // a host file opened read-only by the supervisor, passed as an fd
+struct ArgLiteral {       // {"Literal": "-m"}: one argv word, verbatim
+  std::string text;
+};
+struct ArgFile {  // a host file opened read-only by the supervisor, passed as an fd
   std::string path;
 };
 struct ArgPipe {  // one end of a named packet pipe, passed as an fd
@@ -43,7 +46,7 @@ struct ArgTcpListener {  // a listening TCP socket bound by the supervisor, pass
   SocketAddress address;
 };
 using ArgKind = std::variant<ArgBinaryName, ArgEntrypoint, ArgTrigger, ArgTriggerFd, ArgTrailing,
-                             ArgFile, ArgPipe, ArgFileSocket, ArgTcpListener>;
+                             ArgLiteral, ArgFile, ArgPipe, ArgFileSocket, ArgTcpListener>;
 struct Arg {
   ArgKind kind;
   std::string pointer;  // e.g. /entrypoints/listener/args/2
@@ -54,6 +57,9 @@ struct EnvFilesystem {
   std::string host_path;
   std::string environment_path;  // absolute, normalised, never "/"
   bool read_only = true;
+  // Mounted without noexec (and Landlock's EXECUTE right): "exec": true on a read-only grant,
+  // "exec": "writable" on a writable one (a void could then run code it wrote there).
+  bool exec = false;
 };
 struct EnvHostname {
   std::string name;
@@ -139,16 +145,28 @@ struct Entrypoint {
   // connect to host daemons' sockets inside its grants and, when networked, listen on abstract
   // names of the host's network namespace. socketpair and the run's channels need no grant.
   bool unix_sockets = false;
+  // The void's environment, "NAME=value" in order: after LoadSpec, the defaults (kDefaultEnv),
+  // then the spec's top-level "env", then the entrypoint's, then what "env_inherit" (top level and
+  // entrypoint's) names from the supervisor's own environment. Later entries replace earlier
+  // ones of the same name.
+  std::vector<std::string> env;
+  std::vector<std::string> env_inherit;  // names, as written
   Limits limits;
   std::string pointer;      // /entrypoints/<name>
   std::string binary_path;  // absolute path of the binary to run, resolved by LoadSpecFile
 };
 
+// What every void's environment starts with (nothing of the supervisor's own leaks).
+inline constexpr const char* kDefaultEnv[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/",
+                                              "LANG=C.UTF-8"};
+
 struct Spec {
-  std::optional<std::string> binary;    // as written; relative to the spec file's folder
-  std::string source_path;              // the spec file, as given
-  std::string source_dir;               // its folder (absolute): relative paths resolve here
-  std::vector<Entrypoint> entrypoints;  // in file order
+  std::optional<std::string> binary;     // as written; relative to the spec file's folder
+  std::vector<std::string> env;          // top-level "env" ("NAME=value"): every entrypoint's
+  std::vector<std::string> env_inherit;  // top-level "env_inherit": names
+  std::string source_path;               // the spec file, as given
+  std::string source_dir;                // its folder (absolute): relative paths resolve here
+  std::vector<Entrypoint> entrypoints;   // in file order
 };
 
 }  // namespace shim::spec

@@ -1,5 +1,6 @@
 #include "spec/parse.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -15,17 +16,21 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-const std::vector<std::string> kTopLevelKeys = {"binary", "entrypoints", "$schema", "$comment"};
+const std::vector<std::string> kTopLevelKeys = {"binary",      "entrypoints", "env",
+                                                "env_inherit", "$schema",     "$comment"};
 const std::vector<std::string> kEntrypointKeys = {
-    "binary", "trigger", "args", "environment", "network", "unix_sockets", "limits", "$comment"};
+    "binary", "trigger",     "args",         "environment", "network",
+    "env",    "env_inherit", "unix_sockets", "limits",      "$comment"};
 const std::vector<std::string> kUnitArgs = {"BinaryName",  "Entrypoint", "Trigger",
                                             "PipeTrigger", "TriggerFd",  "Trailing"};
-const std::vector<std::string> kPayloadArgs = {"File", "Pipe", "FileSocket", "TcpListener"};
+const std::vector<std::string> kPayloadArgs = {"Literal", "File", "Pipe", "FileSocket",
+                                               "TcpListener"};
 const std::vector<std::string> kUnitEnvironment = {"Procfs", "Stdin", "Stdout", "Stderr"};
 const std::vector<std::string> kPayloadEnvironment = {"Filesystem", "Hostname", "DomainName"};
 const std::vector<std::string> kUnitTriggers = {"Startup"};
 const std::vector<std::string> kPayloadTriggers = {"Pipe", "FileSocket"};
-const std::vector<std::string> kFilesystemKeys = {"host_path", "environment_path", "read_only"};
+const std::vector<std::string> kFilesystemKeys = {"host_path", "environment_path", "read_only",
+                                                  "exec"};
 const std::vector<std::string> kDirections = {"Rx", "Tx"};
 const std::vector<std::string> kTcpListenerKeys = {"addr", "port"};
 const std::vector<std::string> kNetworkKeys = {"mode", "outbound", "inbound"};
@@ -81,6 +86,7 @@ class Parser {
     if (auto it = document.find("binary"); it != document.end()) {
       spec.binary = NonEmptyString(*it, "/binary", "binary");
     }
+    ParseEnv(document, "", spec.env, spec.env_inherit);
     auto entrypoints = document.find("entrypoints");
     if (entrypoints == document.end()) {
       Error("", "missing \"entrypoints\"", "add \"entrypoints\": {\"main\": {}}");
@@ -252,6 +258,7 @@ class Parser {
     if (auto it = body.find("network"); it != body.end()) {
       entrypoint.network = ParseNetwork(*it, pointer + "/network");
     }
+    ParseEnv(body, pointer, entrypoint.env, entrypoint.env_inherit);
     if (auto it = body.find("unix_sockets");
         it != body.end() &&
         Expect(*it, pointer + "/unix_sockets", json::value_t::boolean, "\"unix_sockets\"")) {
@@ -261,6 +268,48 @@ class Parser {
       ParseLimits(*it, entrypoint.limits);
     }
     return entrypoint;
+  }
+
+  // "env": {"NAME": "value"} and "env_inherit": ["NAME"] of `object` (the spec or an entrypoint).
+  void ParseEnv(const json& object, const std::string& pointer, std::vector<std::string>& env,
+                std::vector<std::string>& inherit) {
+    auto name_ok = [&](const std::string& name, const std::string& at) {
+      if (name.empty() || name.find_first_of(std::string("=\0", 2)) != std::string::npos) {
+        Error(at,
+              absl::StrCat("environment variable name ", json(name).dump(),
+                           " is empty or holds '=' or NUL"),
+              "names are words like PATH or PYTHONPATH");
+        return false;
+      }
+      return true;
+    };
+    if (auto it = object.find("env");
+        it != object.end() && Expect(*it, pointer + "/env", json::value_t::object, "\"env\"",
+                                     "write {\"NAME\": \"value\"}")) {
+      for (const auto& [name, value] : it->items()) {
+        const std::string at = PointerAppend(pointer + "/env", name);
+        if (!name_ok(name, at) ||
+            !Expect(value, at, json::value_t::string, "an environment variable's value")) {
+          continue;
+        }
+        const std::string text = value.get<std::string>();
+        if (text.find('\0') != std::string::npos) {
+          Error(at, "environment variable value contains a NUL byte");
+          continue;
+        }
+        env.push_back(absl::StrCat(name, "=", text));
+      }
+    }
+    if (auto it = object.find("env_inherit");
+        it != object.end() && Expect(*it, pointer + "/env_inherit", json::value_t::array,
+                                     "\"env_inherit\"", "write [\"TZ\", \"LANG\"]")) {
+      for (size_t i = 0; i < it->size(); ++i) {
+        const std::string at = absl::StrCat(pointer, "/env_inherit/", i);
+        if (!Expect((*it)[i], at, json::value_t::string, "an inherited variable's name")) continue;
+        const std::string name = (*it)[i].get<std::string>();
+        if (name_ok(name, at)) inherit.push_back(name);
+      }
+    }
   }
 
   void ParseTrigger(const json& value, Trigger& trigger) {
@@ -276,10 +325,37 @@ class Parser {
   }
 
   std::optional<ArgKind> ParseArg(const json& value, const std::string& pointer) {
+    if (value.is_string()) {
+      // A word that is no arg name was most likely meant literally ("-m"): say how to write it.
+      const std::string word = value.get<std::string>();
+      std::vector<std::string> all = kUnitArgs;
+      all.insert(all.end(), kPayloadArgs.begin(), kPayloadArgs.end());
+      if (std::find(all.begin(), all.end(), word) == all.end()) {
+        const std::string literal = absl::StrCat("{\"Literal\": ", json(word).dump(), "}");
+        const std::string suggestion = SuggestionHint(word, all);
+        Error(pointer, absl::StrCat("unknown arg ", json(word).dump()),
+              suggestion.empty()
+                  ? absl::StrCat("for the word itself, write ", literal)
+                  : absl::StrCat(suggestion, "; for the word itself, write ", literal));
+        return std::nullopt;
+      }
+    }
     auto tagged = ReadTagged(value, pointer, "arg", kUnitArgs, kPayloadArgs);
     if (!tagged) return std::nullopt;
     const std::string& tag = tagged->tag;
     if (tag == "BinaryName") return ArgBinaryName{};
+    if (tag == "Literal") {
+      if (!Expect(*tagged->payload, tagged->payload_pointer, json::value_t::string,
+                  "a Literal arg")) {
+        return std::nullopt;
+      }
+      std::string text = tagged->payload->get<std::string>();
+      if (text.find('\0') != std::string::npos) {
+        Error(tagged->payload_pointer, "a Literal arg contains a NUL byte");
+        return std::nullopt;
+      }
+      return ArgLiteral{std::move(text)};
+    }
     if (tag == "Entrypoint") return ArgEntrypoint{};
     if (tag == "Trigger" || tag == "PipeTrigger") return ArgTrigger{};
     if (tag == "TriggerFd") return ArgTriggerFd{};
@@ -390,6 +466,30 @@ class Parser {
       if (Expect(*it, pointer + "/read_only", json::value_t::boolean, "\"read_only\"")) {
         grant.read_only = it->get<bool>();
       } else {
+        ok = false;
+      }
+    }
+    if (auto it = value.find("exec"); it != value.end()) {
+      // true for a read-only grant; a writable one says "writable", on purpose: the void could
+      // then run code it wrote.
+      const std::string at = pointer + "/exec";
+      if (it->is_boolean()) {
+        grant.exec = it->get<bool>();
+        if (grant.exec && !grant.read_only) {
+          Error(at, "a writable grant is not executable with \"exec\": true",
+                "the void could run code it wrote there; if that is meant, say \"exec\": "
+                "\"writable\"");
+          ok = false;
+        }
+      } else if (it->is_string() && it->get<std::string>() == "writable") {
+        grant.exec = true;
+        if (grant.read_only) {
+          Error(at, "\"exec\": \"writable\" is for writable grants",
+                "a read-only grant says \"exec\": true");
+          ok = false;
+        }
+      } else {
+        Error(at, absl::StrCat("\"exec\" must be true, false or \"writable\", not ", it->dump()));
         ok = false;
       }
     }

@@ -44,6 +44,7 @@ struct LandlockRule {
 struct PreparedVoid::Plan {
   VoidOptions options;
   std::string entrypoint;
+  std::vector<std::string> env;  // "NAME=value", the whole environment of every instance
   std::vector<DependencyBind> dependencies;
   std::vector<MountEntry> mounts;  // sorted so that a path's parents are mounted before it
   bool procfs = false;

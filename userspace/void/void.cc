@@ -379,6 +379,8 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
                         absl::StrCat("device ", dev), kReadFile | kWriteFile));
   }
 
+  plan->env = entrypoint.env;
+
   // The environment grants.
   plan->hostname = options.default_hostname;
   for (const spec::Environment& env : entrypoint.environment) {
@@ -395,11 +397,13 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
         return absl::InvalidArgumentError(
             absl::StrCat(prefix, env.pointer, ": environment_path must be absolute and not /"));
       }
-      uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+      uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+      if (!fs->exec) attr |= MOUNT_ATTR_NOEXEC;
       if (fs->read_only) attr |= MOUNT_ATTR_RDONLY;
       absl::Status s = AddMount(*plan, host, in_void, attr, absl::StrCat("grant ", env.pointer));
       if (!s.ok()) return with_prefix(s);
-      plan->landlock_rules.push_back({in_void, fs->read_only ? kReadOnly : kReadWrite});
+      plan->landlock_rules.push_back(
+          {in_void, (fs->read_only ? kReadOnly : kReadWrite) | (fs->exec ? kExecute : 0)});
     } else if (const auto* h = std::get_if<spec::EnvHostname>(&env.kind)) {
       plan->hostname = h->name;
     } else if (const auto* d = std::get_if<spec::EnvDomainName>(&env.kind)) {
@@ -492,7 +496,10 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   argv.reserve(request.argv.size() + 1);
   for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  char* envp[] = {nullptr};
+  std::vector<char*> envp;
+  envp.reserve(plan.env.size() + 1);
+  for (const std::string& e : plan.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
   std::vector<int> source_fds(plan.mounts.size(), -1);
   std::vector<int> scratch_fds(6 + request.fds.size(), -1);  // ChildContext::scratch_fds
 
@@ -510,7 +517,7 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   context.plan = &plan;
   context.request = &request;
   context.argv = argv.data();
-  context.envp = envp;
+  context.envp = envp.data();
   context.go_read = go_read.get();
   context.go_write = go_write.get();
   context.report_write = report_write.get();

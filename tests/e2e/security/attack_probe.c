@@ -311,6 +311,21 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  /* exec-rw: runs a copy of itself written into the writable grant /rw. */
+  if (strcmp(mode, "exec-rw") == 0) {
+    int self = open("/entrypoint", O_RDONLY);
+    int copy = open("/rw/copy", O_CREAT | O_TRUNC | O_WRONLY, 0755);
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(self, buf, sizeof buf)) > 0) (void)!write(copy, buf, (size_t)n);
+    close(copy);
+    char* const args[] = {"copy", "read-fd", "0", NULL};
+    char* const env[] = {NULL};
+    execve("/rw/copy", args, env);
+    printf("execve /rw/copy: %s\n", outcome(-1));
+    return 0;
+  }
+
   /* connect-ro: a host daemon's unix socket in the read-only grant /ro. */
   if (strcmp(mode, "connect-ro") == 0) {
     int s = socket(AF_UNIX, SOCK_STREAM, 0);

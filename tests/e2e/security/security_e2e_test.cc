@@ -346,6 +346,32 @@ TEST(SupervisorAttack, AVoidCannotLeaveASetuidFileInAWritableGrant) {
   EXPECT_EQ(plain.st_mode & 07777, 0755u);
 }
 
+// A writable grant is noexec: a void cannot run code it wrote there, unless the spec says
+// "exec": "writable" for that grant ("exec": true is refused on a writable grant).
+TEST(SupervisorAttack, AVoidRunsCodeItWroteOnlyWhereTheSpecSaysExecWritable) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  MakeDir(dir.path() + "/rw", 65534);
+  for (const char* exec : {"", R"(, "exec": true)", R"(, "exec": "writable")"}) {
+    SCOPED_TRACE(exec);
+    const std::string spec = ProbeSpec(dir, absl::StrCat(R"("exec-rw": {
+        "args": ["BinaryName", "Entrypoint"], "environment": ["Stdout",
+          {"Filesystem": {"host_path": "rw", "environment_path": "/rw", "read_only": false)",
+                                                         exec, "}}]}"));
+    CommandResult r = RunCommand(RunArgv(dir, spec), "", std::chrono::seconds(20));
+    if (std::string(exec).empty()) {
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_THAT(r.out, HasSubstr("execve /rw/copy: EACCES"));
+    } else if (absl::StrContains(exec, "true")) {
+      EXPECT_NE(r.exit_code, 0);
+      EXPECT_THAT(r.err, HasSubstr("a writable grant is not executable"));
+    } else {
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_THAT(r.out, HasSubstr("read: []"));  // the copy ran and read its /dev/null stdin
+    }
+  }
+}
+
 TEST(SupervisorAttack, AVoidCannotExecuteAMemfd) {
   SHIM_REQUIRE_PRIVILEGED();
   RunFixtureDir dir;

@@ -1,6 +1,7 @@
 // One test per validation rule, on specs written inline, checking the exact JSON pointer.
 #include <string>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "spec/load.h"
@@ -237,6 +238,75 @@ TEST(Rules, UnixSocketsAreOffUnlessAsked) {
   EXPECT_TRUE(result.spec->entrypoints[1].unix_sockets);
   ExpectError(Spec(R"("a": {"unix_sockets": "yes"})"), "/entrypoints/a/unix_sockets",
               "must be a boolean");
+}
+
+TEST(Rules, LiteralArgsArePassedVerbatimAndBareWordsPointAtThem) {
+  LoadResult result = Load(Spec(
+      R"("a": {"args": ["BinaryName", {"Literal": "-m"}, {"Literal": "Entrypoint"}, "Trailing"]})"));
+  ASSERT_TRUE(result.spec.has_value()) << Describe(result);
+  const auto& args = result.spec->entrypoints[0].args;
+  ASSERT_EQ(args.size(), 4u);
+  EXPECT_EQ(std::get<ArgLiteral>(args[1].kind).text, "-m");
+  EXPECT_EQ(std::get<ArgLiteral>(args[2].kind).text, "Entrypoint");  // a name, taken literally
+  ExpectError(Spec(R"("a": {"args": ["BinaryName", "-m"]})"), "/entrypoints/a/args/1",
+              R"(write {"Literal": "-m"})");
+  ExpectError(Spec(R"("a": {"args": ["Entrypiont"]})"), "/entrypoints/a/args/0",
+              R"(did you mean "Entrypoint"?)");
+  ExpectError(Spec(R"("a": {"args": [{"Literal": 7}]})"), "/entrypoints/a/args/0/Literal",
+              "must be a string");
+  ExpectError(Spec(R"("a": {"args": [{"Literal": "a\u0000b"}]})"), "/entrypoints/a/args/0/Literal",
+              "NUL");
+}
+
+TEST(Rules, EnvironmentIsDefaultsThenSpecThenEntrypointThenInherited) {
+  setenv("SHIM_RULES_TEST_TZ", "Europe/Paris", 1);
+  unsetenv("SHIM_RULES_TEST_MISSING");
+  LoadResult result = Load(R"({"binary": "app", "env": {"LANG": "de_DE.UTF-8", "A": "top"},
+      "env_inherit": ["SHIM_RULES_TEST_TZ"], "entrypoints": {
+      "a": {"env": {"A": "own", "B": "x=y\nz"}, "env_inherit": ["SHIM_RULES_TEST_MISSING"]},
+      "b": {}}})");
+  ASSERT_TRUE(result.spec.has_value()) << Describe(result);
+  EXPECT_THAT(
+      result.spec->entrypoints[0].env,
+      ::testing::ElementsAre("PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/", "LANG=de_DE.UTF-8",
+                             "A=own", "B=x=y\nz", "SHIM_RULES_TEST_TZ=Europe/Paris"));
+  EXPECT_THAT(
+      result.spec->entrypoints[1].env,
+      ::testing::ElementsAre("PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/", "LANG=de_DE.UTF-8",
+                             "A=top", "SHIM_RULES_TEST_TZ=Europe/Paris"));
+  // Nothing of the supervisor's environment leaks unless named.
+  for (const std::string& entry : result.spec->entrypoints[1].env) {
+    EXPECT_FALSE(absl::StartsWith(entry, "PWD=") || absl::StartsWith(entry, "SHELL=")) << entry;
+  }
+  ExpectError(Spec(R"("a": {"env": {"A=B": "c"}})"), "/entrypoints/a/env/A=B", "'='");
+  ExpectError(Spec(R"("a": {"env": {"": "c"}})"), "/entrypoints/a/env/", "empty");
+  ExpectError(Spec(R"("a": {"env": {"A": "b\u0000c"}})"), "/entrypoints/a/env/A", "NUL");
+  ExpectError(Spec(R"("a": {"env": {"A": 1}})"), "/entrypoints/a/env/A", "must be a string");
+  ExpectError(Spec(R"("a": {"env": ["A=b"]})"), "/entrypoints/a/env", "must be an object");
+  ExpectError(Spec(R"("a": {"env_inherit": ["A=B"]})"), "/entrypoints/a/env_inherit/0", "'='");
+}
+
+TEST(Rules, ExecGrantsAreReadOnlyUnlessTheWritableOneIsSaidOnPurpose) {
+  LoadResult result = Load(Spec(R"("a": {"environment": [
+      {"Filesystem": {"host_path": "/usr/lib", "environment_path": "/usr/lib", "exec": true}},
+      {"Filesystem": {"host_path": "/w", "environment_path": "/w", "read_only": false,
+                      "exec": "writable"}},
+      {"Filesystem": {"host_path": "/d", "environment_path": "/d"}}]})"));
+  ASSERT_TRUE(result.spec.has_value()) << Describe(result);
+  const auto& env = result.spec->entrypoints[0].environment;
+  EXPECT_TRUE(std::get<EnvFilesystem>(env[0].kind).exec);
+  EXPECT_TRUE(std::get<EnvFilesystem>(env[1].kind).exec);
+  EXPECT_FALSE(std::get<EnvFilesystem>(env[2].kind).exec);  // noexec unless asked
+  const std::string at = "/entrypoints/a/environment/0/Filesystem/exec";
+  ExpectError(Spec(R"("a": {"environment": [{"Filesystem": {"host_path": "/w",
+      "environment_path": "/w", "read_only": false, "exec": true}}]})"),
+              at, R"(say "exec": "writable")");
+  ExpectError(Spec(R"("a": {"environment": [{"Filesystem": {"host_path": "/r",
+      "environment_path": "/r", "exec": "writable"}}]})"),
+              at, "is for writable grants");
+  ExpectError(Spec(R"("a": {"environment": [{"Filesystem": {"host_path": "/r",
+      "environment_path": "/r", "exec": "yes"}}]})"),
+              at, "must be true, false");
 }
 
 TEST(Rules, LimitsParseOrPointAtTheBadValue) {
