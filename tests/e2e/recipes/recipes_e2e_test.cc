@@ -7,10 +7,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "e2e/run/run_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -30,7 +30,7 @@ std::string EditedRecipe(const RunFixtureDir& dir, const std::string& name, cons
                          const std::string& to) {
   std::ifstream in(Recipe(name));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  text = std::regex_replace(text, std::regex(from), to);
+  text = absl::StrReplaceAll(text, {{from, to}});
   const std::string path = absl::StrCat(dir.path(), "/", name);
   std::ofstream(path) << text;
   return path;
