@@ -45,6 +45,7 @@ struct PreparedVoid::Plan {
   VoidOptions options;
   std::string entrypoint;
   std::vector<std::string> env;  // "NAME=value", the whole environment of every instance
+  std::vector<char*> envp;       // env's strings and a nullptr, for execve (made once)
   std::vector<DependencyBind> dependencies;
   std::vector<MountEntry> mounts;  // sorted so that a path's parents are mounted before it
   bool procfs = false;

@@ -380,6 +380,8 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   }
 
   plan->env = entrypoint.env;
+  for (std::string& e : plan->env) plan->envp.push_back(e.data());
+  plan->envp.push_back(nullptr);
 
   // The environment grants.
   plan->hostname = options.default_hostname;
@@ -496,10 +498,6 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   argv.reserve(request.argv.size() + 1);
   for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  std::vector<char*> envp;
-  envp.reserve(plan.env.size() + 1);
-  for (const std::string& e : plan.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
   std::vector<int> source_fds(plan.mounts.size(), -1);
   std::vector<int> scratch_fds(6 + request.fds.size(), -1);  // ChildContext::scratch_fds
 
@@ -517,7 +515,7 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   context.plan = &plan;
   context.request = &request;
   context.argv = argv.data();
-  context.envp = envp.data();
+  context.envp = plan.envp.data();
   context.go_read = go_read.get();
   context.go_write = go_write.get();
   context.report_write = report_write.get();
