@@ -137,14 +137,11 @@ class Parser {
     }
   }
 
-  std::optional<std::string> NonEmptyString(const json& value, const std::string& pointer,
-                                            absl::string_view what) {
+  // A string without NUL bytes (it becomes a C string: an argv word, a path, an envp entry).
+  std::optional<std::string> String(const json& value, const std::string& pointer,
+                                    absl::string_view what) {
     if (!Expect(value, pointer, json::value_t::string, what)) return std::nullopt;
     std::string text = value.get<std::string>();
-    if (text.empty()) {
-      Error(pointer, absl::StrCat(what, " must not be empty"));
-      return std::nullopt;
-    }
     if (text.find('\0') != std::string::npos) {
       Error(pointer, absl::StrCat(what, " contains a NUL byte"));
       return std::nullopt;
@@ -152,10 +149,22 @@ class Parser {
     return text;
   }
 
-  // Reads an externally tagged value; reports a wrong shape or an unknown tag.
+  std::optional<std::string> NonEmptyString(const json& value, const std::string& pointer,
+                                            absl::string_view what) {
+    std::optional<std::string> text = String(value, pointer, what);
+    if (text && text->empty()) {
+      Error(pointer, absl::StrCat(what, " must not be empty"));
+      return std::nullopt;
+    }
+    return text;
+  }
+
+  // Reads an externally tagged value; reports a wrong shape or an unknown tag. With
+  // `literal_tag`, the hint for an unknown plain string also shows it wrapped in that tag.
   std::optional<Tagged> ReadTagged(const json& value, const std::string& pointer,
                                    absl::string_view what, const std::vector<std::string>& units,
-                                   const std::vector<std::string>& payloads) {
+                                   const std::vector<std::string>& payloads,
+                                   absl::string_view literal_tag = "") {
     std::vector<std::string> all = units;
     all.insert(all.end(), payloads.begin(), payloads.end());
     auto is_one_of = [](const std::string& tag, const std::vector<std::string>& names) {
@@ -168,7 +177,12 @@ class Parser {
         Error(pointer, absl::StrCat(what, " \"", tag, "\" needs a value"),
               absl::StrCat("write {\"", tag, "\": ...}"));
       } else {
-        Error(pointer, absl::StrCat("unknown ", what, " \"", tag, "\""), SuggestionHint(tag, all));
+        std::string hint = SuggestionHint(tag, all);
+        if (!literal_tag.empty()) {
+          absl::StrAppend(&hint, hint.empty() ? "" : "; ", "for the word itself, write {\"",
+                          literal_tag, "\": ", json(tag).dump(), "}");
+        }
+        Error(pointer, absl::StrCat("unknown ", what, " \"", tag, "\""), std::move(hint));
       }
       return std::nullopt;
     }
@@ -288,16 +302,10 @@ class Parser {
                                      "write {\"NAME\": \"value\"}")) {
       for (const auto& [name, value] : it->items()) {
         const std::string at = PointerAppend(pointer + "/env", name);
-        if (!name_ok(name, at) ||
-            !Expect(value, at, json::value_t::string, "an environment variable's value")) {
-          continue;
+        if (!name_ok(name, at)) continue;
+        if (auto text = String(value, at, "an environment variable's value")) {
+          env.push_back(absl::StrCat(name, "=", *text));
         }
-        const std::string text = value.get<std::string>();
-        if (text.find('\0') != std::string::npos) {
-          Error(at, "environment variable value contains a NUL byte");
-          continue;
-        }
-        env.push_back(absl::StrCat(name, "=", text));
       }
     }
     if (auto it = object.find("env_inherit");
@@ -325,36 +333,15 @@ class Parser {
   }
 
   std::optional<ArgKind> ParseArg(const json& value, const std::string& pointer) {
-    if (value.is_string()) {
-      // A word that is no arg name was most likely meant literally ("-m"): say how to write it.
-      const std::string word = value.get<std::string>();
-      std::vector<std::string> all = kUnitArgs;
-      all.insert(all.end(), kPayloadArgs.begin(), kPayloadArgs.end());
-      if (std::find(all.begin(), all.end(), word) == all.end()) {
-        const std::string literal = absl::StrCat("{\"Literal\": ", json(word).dump(), "}");
-        const std::string suggestion = SuggestionHint(word, all);
-        Error(pointer, absl::StrCat("unknown arg ", json(word).dump()),
-              suggestion.empty()
-                  ? absl::StrCat("for the word itself, write ", literal)
-                  : absl::StrCat(suggestion, "; for the word itself, write ", literal));
-        return std::nullopt;
-      }
-    }
-    auto tagged = ReadTagged(value, pointer, "arg", kUnitArgs, kPayloadArgs);
+    // A word that is no arg name was most likely meant literally ("-m"): the hint says how.
+    auto tagged = ReadTagged(value, pointer, "arg", kUnitArgs, kPayloadArgs, "Literal");
     if (!tagged) return std::nullopt;
     const std::string& tag = tagged->tag;
     if (tag == "BinaryName") return ArgBinaryName{};
     if (tag == "Literal") {
-      if (!Expect(*tagged->payload, tagged->payload_pointer, json::value_t::string,
-                  "a Literal arg")) {
-        return std::nullopt;
-      }
-      std::string text = tagged->payload->get<std::string>();
-      if (text.find('\0') != std::string::npos) {
-        Error(tagged->payload_pointer, "a Literal arg contains a NUL byte");
-        return std::nullopt;
-      }
-      return ArgLiteral{std::move(text)};
+      auto text = String(*tagged->payload, tagged->payload_pointer, "a Literal arg");
+      if (!text) return std::nullopt;
+      return ArgLiteral{*std::move(text)};
     }
     if (tag == "Entrypoint") return ArgEntrypoint{};
     if (tag == "Trigger" || tag == "PipeTrigger") return ArgTrigger{};
