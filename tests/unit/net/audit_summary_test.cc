@@ -73,13 +73,8 @@ TEST(AuditSummaryTest, SuggestsExactlyWhatWasSeen) {
 TEST(AuditSummaryTest, AbstractUnixReportsAreCountedNotSuggested) {
   AuditSummary s;
   for (const char* hook : {"connect_unix", "sendmsg_unix"}) {
-    Denial d;
-    d.verdict = Verdict::kAudited;
-    d.entrypoint = "app";
-    d.direction = Direction::kOutbound;
+    Denial d = Out("app", "@squat", 0, 0, AF_UNIX);
     d.hook = hook;
-    d.family = AF_UNIX;
-    d.address = "@squat";
     d.sock_type = SOCK_STREAM;
     s.Add(d);
   }
