@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests and demo: real clients, terminals, namespaces
   socat netcat-openbsd curl tmux iproute2 procps util-linux python3 jq
+  # the real programs the recipes (docs/recipes.md) run in voids
+  busybox sqlite3
   # what bench/run.sh compares against and plots with
   bubblewrap firejail hyperfine python3-matplotlib nftables libbpf-tools
 )

@@ -3,6 +3,7 @@
 // in the order the args list them), so existing apps keep working.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ namespace shim::run {
 struct InstanceArgs {
   std::vector<std::string> argv;
   std::vector<int> fds;         // host fds; fds[i] is fd 3+i in the void
+  std::array<int, 3> stdio = {-1, -1, -1};  // host fds for 0, 1, 2 (-1: /dev/null)
   std::vector<UniqueFd> owned;  // fds opened for this instance only (File, memfd, received fds)
 
   InstanceArgs() = default;
@@ -29,7 +31,8 @@ struct InstanceArgs {
 };
 
 // `delivery` is what the trigger delivered (null for Startup entrypoints); its fds are moved into
-// the result. A File that cannot be opened, or a message that cannot be an argv word, is an error.
+// the result. Also fills `stdio` from the entrypoint's "stdio". A File that cannot be opened, or a
+// message that cannot be an argv word, is an error.
 absl::StatusOr<InstanceArgs> BuildInstanceArgs(const spec::Entrypoint& entrypoint,
                                                const RunResources& resources,
                                                const std::vector<std::string>& trailing,

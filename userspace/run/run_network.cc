@@ -27,18 +27,26 @@ namespace {
 // when it has neither (no IP socket at all).
 std::optional<spec::NetworkPolicy> EffectivePolicy(const spec::Entrypoint& entrypoint) {
   std::optional<spec::NetworkPolicy> policy = entrypoint.network;
-  for (const spec::Arg& arg : entrypoint.args) {
-    const auto* listener = std::get_if<spec::ArgTcpListener>(&arg.kind);
-    if (listener == nullptr) continue;
+  auto grant = [&](uint16_t port, const std::string& pointer) {
     if (!policy) {
       policy.emplace();
       policy->pointer = entrypoint.pointer;
     }
     spec::InboundRule rule;
-    rule.port = listener->address.port;
+    rule.port = port;
     rule.protocol = spec::Protocol::kTcp;
-    rule.pointer = arg.pointer;
+    rule.pointer = pointer;
     policy->inbound.push_back(rule);
+  };
+  for (const spec::Arg& arg : entrypoint.args) {
+    if (const auto* listener = std::get_if<spec::ArgTcpListener>(&arg.kind)) {
+      grant(listener->address.port, arg.pointer);
+    }
+  }
+  // A TcpListener trigger's connections are judged by the handlers' policy like a listener
+  // arg's: if a handler disconnects one and connects it elsewhere, its (empty) outbound says no.
+  if (const auto* listener = std::get_if<spec::TriggerTcpListener>(&entrypoint.trigger.kind)) {
+    grant(listener->address.port, entrypoint.trigger.pointer);
   }
   return policy;
 }
@@ -102,21 +110,21 @@ absl::StatusOr<std::unique_ptr<RunNetwork>> RunNetwork::Create(spec::Spec& spec,
 }
 
 absl::StatusOr<UniqueFd> RunNetwork::MakeListener(const spec::Entrypoint& entrypoint,
-                                                  const spec::Arg& arg,
+                                                  const std::string& pointer,
                                                   const spec::SocketAddress& address) {
   const std::string dir = absl::StrCat(run_v2_path_, "/", entrypoint.name, "/listeners");
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return ErrnoStatus(absl::StrCat(arg.pointer, ": mkdir ", dir), errno);
+    return ErrnoStatus(absl::StrCat(pointer, ": mkdir ", dir), errno);
   }
   UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir_fd) return ErrnoStatus(absl::StrCat(arg.pointer, ": open ", dir), errno);
+  if (!dir_fd) return ErrnoStatus(absl::StrCat(pointer, ": open ", dir), errno);
   sockaddr_storage storage{};
   const socklen_t length = ToSockaddr(address, storage);
   absl::StatusOr<UniqueFd> fd = net::BindSocketInCgroup(
       dir_fd.get(), SOCK_STREAM, reinterpret_cast<sockaddr*>(&storage), length, SOMAXCONN);
   if (!fd.ok()) {
     return absl::Status(fd.status().code(),
-                        absl::StrCat(arg.pointer, ": cannot listen on ", address.text, ": ",
+                        absl::StrCat(pointer, ": cannot listen on ", address.text, ": ",
                                      fd.status().message()));
   }
   return fd;

@@ -27,8 +27,10 @@ class RunNetwork {
                                                             const cgroup::RunCgroups& cgroups,
                                                             bool audit, bool allow_degraded);
 
-  // A listening socket for `arg` of `entrypoint`, created in <run>/<entrypoint>/listeners.
-  absl::StatusOr<UniqueFd> MakeListener(const spec::Entrypoint& entrypoint, const spec::Arg& arg,
+  // A listening socket for the TcpListener arg or trigger at `pointer` of `entrypoint`, created
+  // in <run>/<entrypoint>/listeners.
+  absl::StatusOr<UniqueFd> MakeListener(const spec::Entrypoint& entrypoint,
+                                        const std::string& pointer,
                                         const spec::SocketAddress& address);
 
   int denial_fd() const { return firewall_->denial_fd(); }

@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -34,6 +36,63 @@ absl::StatusOr<UniqueFd> RunResources::BindListenerHere(const spec::SocketAddres
     return ErrnoStatus(absl::StrCat(pointer, ": listen on ", address.text), errno);
   }
   return fd;
+}
+
+UnixSocketFile::~UnixSocketFile() {
+  if (!folder_) return;
+  struct stat st;
+  if (fstatat(folder_.get(), name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == dev_ &&
+      st.st_ino == ino_) {
+    unlinkat(folder_.get(), name_.c_str(), 0);
+  }
+}
+
+absl::StatusOr<std::pair<UniqueFd, UnixSocketFile>> RunResources::BindUnixListener(
+    const std::string& path, const std::string& pointer) {
+  auto at = [&pointer, &path](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(pointer, ": UnixListener ", path, ": ", s.message()));
+  };
+  const std::string::size_type slash = path.rfind('/');
+  const std::string folder = slash == 0 ? "/" : path.substr(0, slash);
+  const std::string name = path.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..") {
+    return absl::InvalidArgumentError(absl::StrCat(pointer, ": UnixListener ", path,
+                                                   " does not end in a file name"));
+  }
+  absl::StatusOr<std::string> canonical = CanonicalTrustedPath(folder);
+  if (!canonical.ok()) return at(canonical.status());
+  absl::StatusOr<UniqueFd> dir = OpenNoSymlinks(*canonical, O_PATH | O_DIRECTORY);
+  if (!dir.ok()) return at(dir.status());
+  struct stat st;
+  if (fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return absl::AlreadyExistsError(absl::StrCat(pointer, ": UnixListener ", path, " exists and is a ",
+                                                   FileTypeName(st.st_mode), ", not a socket"));
+    }
+    if (unlinkat(dir->get(), name.c_str(), 0) != 0) return at(ErrnoStatus("remove the old socket"));
+  }
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return at(ErrnoStatus("socket"));
+  // Bound through the folder's fd (its /proc/self/fd link is resolved by the kernel to exactly
+  // that folder), so a folder swapped since it was resolved is never followed.
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  const std::string through = absl::StrCat("/proc/self/fd/", dir->get(), "/", name);
+  if (through.size() >= sizeof address.sun_path) {
+    return absl::InvalidArgumentError(absl::StrCat(pointer, ": UnixListener ", path, " is too long"));
+  }
+  memcpy(address.sun_path, through.c_str(), through.size() + 1);
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    return at(ErrnoStatus("bind"));
+  }
+  if (fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return at(ErrnoStatus("stat the new socket"));
+  }
+  const int dir_fd = dir->get();
+  UnixSocketFile file(*std::move(dir), name, st.st_dev, st.st_ino);  // removed on any error now
+  if (fchmodat(dir_fd, name.c_str(), 0666, 0) != 0) return at(ErrnoStatus("chmod 0666"));
+  if (listen(fd.get(), SOMAXCONN) != 0) return at(ErrnoStatus("listen"));
+  return std::make_pair(std::move(fd), std::move(file));
 }
 
 absl::StatusOr<UniqueFd> RunResources::ResolveFile(const std::string& path,
@@ -90,6 +149,23 @@ absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec,
                    std::get_if<spec::TriggerFileSocket>(&entrypoint.trigger.kind)) {
       RETURN_IF_ERROR(ensure(resources.file_sockets, socket->name));
     }
+    if (const auto* listener = std::get_if<spec::TriggerTcpListener>(&entrypoint.trigger.kind)) {
+      const std::string& pointer = entrypoint.trigger.pointer;
+      absl::StatusOr<UniqueFd> fd = make_listener
+                                        ? make_listener(entrypoint, pointer, listener->address)
+                                        : BindListenerHere(listener->address, pointer);
+      if (!fd.ok()) return fd.status();
+      resources.listeners.emplace(pointer, *std::move(fd));
+    } else if (const auto* unix_listener =
+                   std::get_if<spec::TriggerUnixListener>(&entrypoint.trigger.kind)) {
+      ASSIGN_OR_RETURN(auto bound, BindUnixListener(unix_listener->path, entrypoint.trigger.pointer));
+      resources.listeners.emplace(entrypoint.trigger.pointer, std::move(bound.first));
+      resources.unix_socket_files.push_back(std::move(bound.second));
+    }
+    if (const auto* file = std::get_if<spec::StdioFile>(&entrypoint.stdio[0].kind)) {
+      ASSIGN_OR_RETURN(UniqueFd fd, ResolveFile(file->path, entrypoint.stdio[0].pointer));
+      resources.files.emplace(entrypoint.stdio[0].pointer, std::move(fd));
+    }
     for (const spec::Arg& arg : entrypoint.args) {
       if (const auto* pipe = std::get_if<spec::ArgPipe>(&arg.kind)) {
         RETURN_IF_ERROR(ensure(resources.pipes, pipe->name));
@@ -97,7 +173,7 @@ absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec,
         RETURN_IF_ERROR(ensure(resources.file_sockets, socket->name));
       } else if (const auto* listener = std::get_if<spec::ArgTcpListener>(&arg.kind)) {
         absl::StatusOr<UniqueFd> fd = make_listener
-                                          ? make_listener(entrypoint, arg, listener->address)
+                                          ? make_listener(entrypoint, arg.pointer, listener->address)
                                           : BindListenerHere(listener->address, arg.pointer);
         if (!fd.ok()) return fd.status();
         resources.listeners.emplace(arg.pointer, *std::move(fd));

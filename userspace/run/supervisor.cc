@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,6 +76,7 @@ struct LiveInstance {
   absl::Time started;
   std::optional<absl::Time> deadline;
   bool timed_out = false;
+  std::string trigger_source;  // the client address of a listener's connection (per-source caps)
 };
 
 // One instance between its request and its start: what the spawn reads (argv, the fds the
@@ -84,10 +86,19 @@ struct PendingSpawn {
   EntrypointState* state = nullptr;
   std::string name;
   InstanceArgs args;  // owns the fds opened or delivered for this instance
+  std::string trigger_source;
   std::optional<cgroup::InstanceCgroup> cgroup;
   sandbox::SpawnRequest request;
   absl::StatusOr<sandbox::Instance> result = absl::UnknownError("not spawned yet");
 };
+
+// shim-init, for entrypoints with "init": true: beside the shim-bpf executable.
+std::string InitBinaryPath() {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return "";
+  return (self.parent_path() / "shim-init").string();
+}
 
 // Spawn workers: enough to keep every core setting up voids while the loop thread serves.
 unsigned SpawnWorkerCount() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
@@ -126,12 +137,14 @@ class Supervisor {
     }
     ASSIGN_OR_RETURN(
         resources_,
-        RunResources::Create(spec_, [this](const spec::Entrypoint& entrypoint, const spec::Arg& arg,
+        RunResources::Create(spec_, [this](const spec::Entrypoint& entrypoint,
+                                           const std::string& pointer,
                                            const spec::SocketAddress& address) {
-          return network_->MakeListener(entrypoint, arg, address);
+          return network_->MakeListener(entrypoint, pointer, address);
         }));
     sandbox::VoidOptions void_options;
     void_options.base_dir = spec_.source_dir;
+    void_options.init_binary = InitBinaryPath();
     for (const spec::Entrypoint& entrypoint : spec_.entrypoints) {
       auto state = std::make_unique<EntrypointState>();
       state->spec = &entrypoint;
@@ -159,6 +172,13 @@ class Supervisor {
         state->source = std::make_unique<trigger::TriggerSource>(
             entrypoint.name, trigger::TriggerKind::kFileSocket,
             resources_->file_sockets.at(socket->name).rx.get(), concurrency);
+      } else if (resources_->listeners.count(entrypoint.trigger.pointer) != 0) {
+        // A TcpListener or UnixListener trigger: one void per accepted connection.
+        const auto* tcp = std::get_if<spec::TriggerTcpListener>(&entrypoint.trigger.kind);
+        state->source = std::make_unique<trigger::TriggerSource>(
+            entrypoint.name, trigger::TriggerKind::kListener,
+            resources_->listeners.at(entrypoint.trigger.pointer).get(), concurrency,
+            tcp != nullptr ? tcp->max_per_source : 0);
       }
       entrypoints_.push_back(std::move(state));
     }
@@ -286,18 +306,17 @@ class Supervisor {
     auto pending = std::make_shared<PendingSpawn>();
     pending->state = &state;
     pending->name = absl::StrCat(entrypoint.name, "-", state.next_instance++);
+    if (delivery != nullptr) pending->trigger_source = delivery->source;
     ASSIGN_OR_RETURN(pending->args,
                      BuildInstanceArgs(entrypoint, *resources_, options_.trailing, delivery));
     sandbox::SpawnRequest& request = pending->request;
     request.argv = std::move(pending->args.argv);
     request.fds = pending->args.fds;
     request.debug_stop = options_.debug;
-    for (const spec::Environment& item : entrypoint.environment) {
-      if (std::holds_alternative<spec::EnvStdin>(item.kind)) request.stdin_fd = STDIN_FILENO;
-      if (std::holds_alternative<spec::EnvStdout>(item.kind)) request.stdout_fd = STDOUT_FILENO;
-      if (std::holds_alternative<spec::EnvStderr>(item.kind)) request.stderr_fd = STDERR_FILENO;
-    }
-    if (state.source) state.source->Started();
+    request.stdin_fd = pending->args.stdio[0];
+    request.stdout_fd = pending->args.stdio[1];
+    request.stderr_fd = pending->args.stdio[2];
+    if (state.source) state.source->Started(pending->trigger_source);
     if (spawners_ && state.source) {
       // The instance cgroup is taken on the worker as well: a request waiting for a worker holds
       // only its own fds, and the loop makes no cgroup when no spare is left.
@@ -328,7 +347,7 @@ class Supervisor {
     EntrypointState& state = *pending.state;
     const spec::Entrypoint& entrypoint = *state.spec;
     if (!pending.result.ok()) {
-      if (state.source) state.source->Finished();
+      if (state.source) state.source->Finished(pending.trigger_source);
       nlohmann::ordered_json failed;
       failed["event"] = "spawn_failed";
       failed["entrypoint"] = entrypoint.name;
@@ -342,6 +361,7 @@ class Supervisor {
     auto live = std::make_unique<LiveInstance>();
     live->entrypoint = &state;
     live->name = pending.name;
+    live->trigger_source = pending.trigger_source;
     live->pid = pending.result->pid;
     live->pidfd = std::move(pending.result->pidfd);
     if (tracer_) tracer_->NoteInstance(pending.cgroup->v2_id(), entrypoint.name);
@@ -352,7 +372,7 @@ class Supervisor {
       (void)live->cgroup->Kill();
       siginfo_t info{};
       waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(live->pidfd.get()), &info, WEXITED);
-      if (state.source) state.source->Finished();
+      if (state.source) state.source->Finished(live->trigger_source);
       return s;
     }
     nlohmann::ordered_json event;
@@ -369,7 +389,7 @@ class Supervisor {
                    live->name.c_str(), live->pid, live->pid, live->pid);
     }
     // A request already taken when the stop began still runs, and gets the same SIGTERM.
-    if (stopping_) SendSignal(live->pidfd.get(), SIGTERM);
+    if (stopping_) SendSignal(live->pidfd.get(), entrypoint.stop_signal);
     const int pidfd = live->pidfd.get();
     instances_.emplace(pidfd, std::move(live));
     // Keep instance cgroups ready for the next requests of a triggered entrypoint, one per spawn
@@ -413,7 +433,7 @@ class Supervisor {
       const int status = signalled ? 128 + info.si_status : info.si_status;
       if (status != 0) exit_status_ = status;
     }
-    if (live.entrypoint->source) live.entrypoint->source->Finished();
+    if (live.entrypoint->source) live.entrypoint->source->Finished(live.trigger_source);
     instances_.erase(it);  // removes the instance's cgroups
     resources_short_ = false;
   }
@@ -421,6 +441,7 @@ class Supervisor {
   void HandleTrigger(EntrypointState& state) {
     absl::StatusOr<trigger::Delivery> delivery = state.source->Take();
     if (!delivery.ok()) {
+      if (absl::IsUnavailable(delivery.status())) return;  // a client gave up before its accept
       Refuse(state, delivery.status());
       return;
     }
@@ -479,10 +500,12 @@ class Supervisor {
   }
 
   // Nothing can write to a trigger channel any more once every void has ended (the supervisor
-  // only holds the write ends to hand them out); a message still queued is handled first.
+  // only holds the write ends to hand them out); a message still queued is handled first. A
+  // listener, though, takes connections from outside: a run with one serves until it is stopped.
   bool TriggerWorkPending() const {
     for (const auto& state : entrypoints_) {
       if (!state->source) continue;
+      if (state->source->kind() == trigger::TriggerKind::kListener) return true;
       pollfd p{state->source->fd(), POLLIN, 0};
       if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) return true;
     }
@@ -493,7 +516,7 @@ class Supervisor {
     if (stopping_) return;
     stopping_ = true;
     shutdown_deadline_ = absl::Now() + grace;
-    for (auto& [fd, live] : instances_) SendSignal(fd, SIGTERM);
+    for (auto& [fd, live] : instances_) SendSignal(fd, live->entrypoint->spec->stop_signal);
   }
 
   void HandleSignals() {
@@ -539,6 +562,10 @@ class Supervisor {
     if (now >= next_denial_drain_) {
       network_->Drain(*events_, options_.quiet);
       next_denial_drain_ = now + absl::Seconds(1);
+      // A listener that ran out of fds tries again at least once a second.
+      for (auto& state : entrypoints_) {
+        if (state->source) state->source->Resume();
+      }
     }
     for (auto& [fd, live] : instances_) {
       if (live->deadline && !live->timed_out && *live->deadline <= now) {

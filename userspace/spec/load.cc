@@ -1,11 +1,14 @@
 #include "spec/load.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -115,6 +118,38 @@ void CheckNothingInsideWritableGrants(const std::vector<HostPathUse>& uses,
   }
 }
 
+// A writable grant the void's host uid cannot write (and, for a folder, search) is almost always a
+// mistake the app would report only as its own vague error. A warning, not an error: the grant
+// may exist for subfolders that are writable. POSIX mode bits only (an ACL may allow more).
+void CheckWritableByVoid(const std::string& path, const std::string& pointer,
+                         const LoadOptions& options, std::vector<Diagnostic>& out) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return;  // reported elsewhere
+  const mode_t need = S_ISDIR(st.st_mode) ? 03 : 02;  // write (+ search)
+  const int shift = st.st_uid == options.void_host_uid   ? 6
+                    : st.st_gid == options.void_host_gid ? 3
+                                                         : 0;
+  if (((st.st_mode >> shift) & need) == need) return;
+  auto name_of_uid = [](uid_t uid) {
+    const passwd* pw = getpwuid(uid);
+    return pw != nullptr ? absl::StrCat(pw->pw_name, " (", uid, ")") : absl::StrCat(uid);
+  };
+  auto name_of_gid = [](gid_t gid) {
+    const group* gr = getgrgid(gid);
+    return gr != nullptr ? absl::StrCat(gr->gr_name, " (", gid, ")") : absl::StrCat(gid);
+  };
+  char mode[8];
+  snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  out.push_back(
+      {Severity::kWarning, pointer,
+       absl::StrCat("writable grant ", path, " is not writable by the void: it runs as host uid ",
+                    options.void_host_uid, " and gid ", options.void_host_gid, ", and ", path,
+                    " is owned by ", name_of_uid(st.st_uid), ", group ", name_of_gid(st.st_gid),
+                    ", mode ", mode),
+       absl::StrCat("chown ", options.void_host_uid, ":", options.void_host_gid, " ", path,
+                    " (or grant it \"read_only\": true if the void only reads it)")});
+}
+
 // Chooses and checks every entrypoint's binary, and resolves relative host paths.
 void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagnostic>& out) {
   std::vector<HostPathUse> uses;
@@ -160,8 +195,57 @@ void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagno
                            "relative host paths are resolved against the spec file's folder"});
           } else if (HostPathUse use{pointer, "grant", grant->host_path, "", !grant->read_only};
                      Canonicalize(use, out)) {
+            if (!grant->read_only) CheckWritableByVoid(use.canonical, pointer, options, out);
             uses.push_back(std::move(use));
           }
+        }
+      }
+      // The binary is visible in the void at its own path; nothing else may be mounted there.
+      const std::string* in_void = nullptr;
+      if (const auto* grant = std::get_if<EnvFilesystem>(&item.kind)) {
+        in_void = &grant->environment_path;
+      } else if (const auto* tmpfs = std::get_if<EnvTmpfs>(&item.kind)) {
+        in_void = &tmpfs->environment_path;
+      }
+      if (in_void != nullptr && *in_void == entrypoint.binary_path) {
+        out.push_back({Severity::kError,
+                       item.pointer + (std::holds_alternative<EnvTmpfs>(item.kind)
+                                           ? "/Tmpfs/environment_path"
+                                           : "/Filesystem/environment_path"),
+                       absl::StrCat("environment_path ", *in_void,
+                                    " is where the void shows the binary itself"),
+                       "mount the grant somewhere else"});
+      }
+    }
+    if (auto* file = std::get_if<StdioFile>(&entrypoint.stdio[0].kind)) {
+      file->path = Resolve(spec.source_dir, file->path);
+      if (options.check_host) {
+        const std::string pointer = entrypoint.stdio[0].pointer + "/File";
+        if (std::string problem = ExistsProblem(file->path); !problem.empty()) {
+          out.push_back({Severity::kError, pointer, problem, ""});
+        } else if (HostPathUse use{pointer, "File", file->path, ""}; Canonicalize(use, out)) {
+          uses.push_back(std::move(use));
+        }
+      }
+    }
+    if (auto* unix_listener = std::get_if<TriggerUnixListener>(&entrypoint.trigger.kind)) {
+      unix_listener->path = Resolve(spec.source_dir, unix_listener->path);
+      if (options.check_host) {
+        // The socket itself is made at start-up; its folder must exist and be root's to trust.
+        const std::string pointer = entrypoint.trigger.pointer + "/UnixListener/path";
+        const std::string folder = fs::path(unix_listener->path).parent_path().string();
+        if (std::string problem = ExistsProblem(folder); !problem.empty()) {
+          out.push_back({Severity::kError, pointer, problem, "create the socket's folder first"});
+        } else if (HostPathUse use{pointer, "UnixListener", unix_listener->path, ""};
+                   [&] {
+                     HostPathUse parent{pointer, "UnixListener", folder, ""};
+                     if (!Canonicalize(parent, out)) return false;
+                     use.canonical = (fs::path(parent.canonical) /
+                                      fs::path(unix_listener->path).filename())
+                                         .string();
+                     return true;
+                   }()) {
+          uses.push_back(std::move(use));
         }
       }
     }

@@ -17,6 +17,9 @@ struct LoadOptions {
   std::optional<std::string> binary_override;
   // Check that granted host paths and binaries exist (off for pure schema/unit checks).
   bool check_host = true;
+  // The host uid and gid voids run as (sandbox::VoidOptions), for the writable-grant check.
+  uint32_t void_host_uid = 65534;
+  uint32_t void_host_gid = 65534;
 };
 
 struct LoadResult {

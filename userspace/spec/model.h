@@ -17,7 +17,7 @@ namespace shim::spec {
 enum class Direction { kRx, kTx };
 
 // --- args: each becomes one or more argv words of the entrypoint, in order -----------------
-struct ArgBinaryName {};  // argv[0] of the original invocation (the binary's name)
+struct ArgBinaryName {};  // the binary's name: its basename, or the entrypoint's "argv0"
 struct ArgEntrypoint {};  // the entrypoint's name
 struct ArgTrigger {};     // what the trigger delivered: the message, or the received fds
 struct ArgTriggerFd {};   // a pipe trigger's message as a sealed read-only memfd (binary data)
@@ -67,12 +67,16 @@ struct EnvHostname {
 struct EnvDomainName {
   std::string name;
 };
+struct EnvTmpfs {  // a fresh, empty, writable tmpfs for each instance (noexec)
+  std::string environment_path;  // absolute, normalised, never "/"
+  uint64_t size_bytes = 16ull << 20;
+};
 struct EnvProcfs {};
 struct EnvStdin {};
 struct EnvStdout {};
 struct EnvStderr {};
 using EnvironmentKind = std::variant<EnvFilesystem, EnvHostname, EnvDomainName, EnvProcfs, EnvStdin,
-                                     EnvStdout, EnvStderr>;
+                                     EnvStdout, EnvStderr, EnvTmpfs>;
 struct Environment {
   EnvironmentKind kind;
   std::string pointer;
@@ -86,10 +90,31 @@ struct TriggerPipe {       // once per message on the named pipe
 struct TriggerFileSocket {  // once per batch of fds on the named file socket
   std::string name;
 };
-using TriggerKind = std::variant<TriggerStartup, TriggerPipe, TriggerFileSocket>;
+struct TriggerTcpListener {  // once per connection accepted on a socket the supervisor listens on
+  SocketAddress address;
+  uint32_t max_per_source = 0;  // in-flight connections per client address; 0: no cap
+};
+struct TriggerUnixListener {  // once per connection on a unix stream socket bound at a host path
+  std::string path;           // absolute after LoadSpecFile
+};
+using TriggerKind = std::variant<TriggerStartup, TriggerPipe, TriggerFileSocket, TriggerTcpListener,
+                                 TriggerUnixListener>;
 struct Trigger {
   TriggerKind kind = TriggerStartup{};
   std::string pointer;
+};
+
+// --- stdio: what fd 0, 1 and 2 of each instance are ------------------------------------------
+struct StdioNull {};     // /dev/null (the default)
+struct StdioInherit {};  // the supervisor's own (what the environment items Stdin/Stdout/Stderr say)
+struct StdioTrigger {};  // the connection or the batch's first fd; a pipe message as a sealed memfd
+struct StdioFile {       // stdin only: a host file, opened read-only like a File arg
+  std::string path;
+};
+using StdioKind = std::variant<StdioNull, StdioInherit, StdioTrigger, StdioFile>;
+struct StdioStream {
+  StdioKind kind = StdioNull{};
+  std::string pointer;  // where it was set (a "stdio" key or an environment item); "" if not
 };
 
 // --- network ----------------------------------------------------------------------------------
@@ -151,6 +176,13 @@ struct Entrypoint {
   // ones of the same name.
   std::vector<std::string> env;
   std::vector<std::string> env_inherit;  // names, as written
+  std::array<StdioStream, 3> stdio;   // stdin, stdout, stderr
+  std::optional<std::string> argv0;   // what BinaryName gives (default: the binary's basename)
+  std::optional<std::string> cwd;     // the working directory in the void (default: /)
+  int stop_signal = 15;               // sent on shutdown, before the grace period's SIGKILL
+  // A minimal init (shim-init) is pid 1 and runs the binary as its child: it forwards signals
+  // and reaps orphans, so an app that ignores signals as pid 1 still stops at once.
+  bool init = false;
   Limits limits;
   std::string pointer;      // /entrypoints/<name>
   std::string binary_path;  // absolute path of the binary to run, resolved by LoadSpecFile

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "spec/json_reader.h"
@@ -19,20 +20,33 @@ using json = nlohmann::ordered_json;
 const std::vector<std::string> kTopLevelKeys = {"binary",      "entrypoints", "env",
                                                 "env_inherit", "$schema",     "$comment"};
 const std::vector<std::string> kEntrypointKeys = {
-    "binary", "trigger",     "args",         "environment", "network",
-    "env",    "env_inherit", "unix_sockets", "limits",      "$comment"};
+    "binary", "trigger",     "args",         "environment", "network", "env",
+    "env_inherit", "unix_sockets", "stdio", "argv0", "cwd", "stop_signal",
+    "init", "limits", "$comment"};
 const std::vector<std::string> kUnitArgs = {"BinaryName",  "Entrypoint", "Trigger",
                                             "PipeTrigger", "TriggerFd",  "Trailing"};
 const std::vector<std::string> kPayloadArgs = {"Literal", "File", "Pipe", "FileSocket",
                                                "TcpListener"};
 const std::vector<std::string> kUnitEnvironment = {"Procfs", "Stdin", "Stdout", "Stderr"};
-const std::vector<std::string> kPayloadEnvironment = {"Filesystem", "Hostname", "DomainName"};
+const std::vector<std::string> kPayloadEnvironment = {"Filesystem", "Tmpfs", "Hostname",
+                                                      "DomainName"};
+const std::vector<std::string> kTmpfsKeys = {"environment_path", "size"};
+const std::vector<std::string> kStdioKeys = {"stdin", "stdout", "stderr"};
+const std::vector<std::string> kUnitStdio = {"Null", "Inherit", "Trigger"};
+const std::vector<std::string> kPayloadStdio = {"File"};
+// The signals a spec may name as "stop_signal", with and without the SIG prefix.
+const std::vector<std::pair<std::string, int>> kStopSignals = {
+    {"SIGTERM", 15}, {"SIGINT", 2},   {"SIGQUIT", 3},   {"SIGHUP", 1},
+    {"SIGUSR1", 10}, {"SIGUSR2", 12}, {"SIGWINCH", 28}, {"SIGKILL", 9}};
 const std::vector<std::string> kUnitTriggers = {"Startup"};
-const std::vector<std::string> kPayloadTriggers = {"Pipe", "FileSocket"};
+const std::vector<std::string> kPayloadTriggers = {"Pipe", "FileSocket", "TcpListener",
+                                                   "UnixListener"};
+const std::vector<std::string> kUnixListenerKeys = {"path"};
 const std::vector<std::string> kFilesystemKeys = {"host_path", "environment_path", "read_only",
                                                   "exec"};
 const std::vector<std::string> kDirections = {"Rx", "Tx"};
 const std::vector<std::string> kTcpListenerKeys = {"addr", "port"};
+const std::vector<std::string> kTcpListenerTriggerKeys = {"addr", "port", "max_per_source"};
 const std::vector<std::string> kNetworkKeys = {"mode", "outbound", "inbound"};
 const std::vector<std::string> kModes = {"enforce", "audit"};
 const std::vector<std::string> kOutboundKeys = {"cidr", "ports", "protocol"};
@@ -278,6 +292,43 @@ class Parser {
         Expect(*it, pointer + "/unix_sockets", json::value_t::boolean, "\"unix_sockets\"")) {
       entrypoint.unix_sockets = it->get<bool>();
     }
+    if (auto it = body.find("stdio"); it != body.end()) {
+      ParseStdio(*it, pointer + "/stdio", entrypoint.stdio);
+    }
+    // The environment items Stdin/Stdout/Stderr are the older way to say "Inherit".
+    for (const Environment& item : entrypoint.environment) {
+      const int stream = std::holds_alternative<EnvStdin>(item.kind)    ? 0
+                         : std::holds_alternative<EnvStdout>(item.kind) ? 1
+                         : std::holds_alternative<EnvStderr>(item.kind) ? 2
+                                                                        : -1;
+      if (stream < 0) continue;
+      StdioStream& target = entrypoint.stdio[stream];
+      if (!target.pointer.empty() && !std::holds_alternative<StdioInherit>(target.kind)) {
+        Error(target.pointer,
+              absl::StrCat(kStdioKeys[stream], " is set here and by the environment item at ",
+                           item.pointer),
+              "say it once: the environment items Stdin/Stdout/Stderr mean \"Inherit\"");
+        continue;
+      }
+      if (target.pointer.empty()) target = {StdioInherit{}, item.pointer};
+    }
+    if (auto it = body.find("argv0"); it != body.end()) {
+      entrypoint.argv0 = NonEmptyString(*it, pointer + "/argv0", "\"argv0\"");
+    }
+    if (auto it = body.find("cwd"); it != body.end()) {
+      entrypoint.cwd = NonEmptyString(*it, pointer + "/cwd", "\"cwd\"");
+      if (entrypoint.cwd && entrypoint.cwd->front() != '/') {
+        Error(pointer + "/cwd", absl::StrCat("\"cwd\" \"", *entrypoint.cwd, "\" is not absolute"),
+              "it is a path inside the void, e.g. \"/data\"");
+      }
+    }
+    if (auto it = body.find("stop_signal"); it != body.end()) {
+      ParseStopSignal(*it, pointer + "/stop_signal", entrypoint.stop_signal);
+    }
+    if (auto it = body.find("init");
+        it != body.end() && Expect(*it, pointer + "/init", json::value_t::boolean, "\"init\"")) {
+      entrypoint.init = it->get<bool>();
+    }
     if (auto it = body.find("limits"); it != body.end()) {
       ParseLimits(*it, entrypoint.limits);
     }
@@ -320,9 +371,105 @@ class Parser {
     }
   }
 
+  // "stdio": {"stdin": "Trigger", "stdout": "Trigger"}: each stream "Null" (the default),
+  // "Inherit" (the supervisor's own), "Trigger", or {"File": "path"} (stdin only).
+  void ParseStdio(const json& value, const std::string& pointer, std::array<StdioStream, 3>& out) {
+    if (!Expect(value, pointer, json::value_t::object, "\"stdio\"",
+                "write {\"stdin\": \"Trigger\", \"stdout\": \"Trigger\"}")) {
+      return;
+    }
+    CheckKeys(value, pointer, kStdioKeys, "stdio stream");
+    for (size_t stream = 0; stream < kStdioKeys.size(); ++stream) {
+      auto it = value.find(kStdioKeys[stream]);
+      if (it == value.end()) continue;
+      const std::string at = PointerAppend(pointer, kStdioKeys[stream]);
+      auto tagged = ReadTagged(*it, at, "stdio source", kUnitStdio, kPayloadStdio);
+      if (!tagged) continue;
+      StdioStream& target = out[stream];
+      target.pointer = at;
+      if (tagged->tag == "Null") {
+        target.kind = StdioNull{};
+      } else if (tagged->tag == "Inherit") {
+        target.kind = StdioInherit{};
+      } else if (tagged->tag == "Trigger") {
+        target.kind = StdioTrigger{};
+      } else if (stream != 0) {
+        Error(tagged->payload_pointer, "a File can only be stdin (it is opened read-only)",
+              "write output to a writable Filesystem grant, or \"Inherit\" the supervisor's");
+      } else if (auto path =
+                     NonEmptyString(*tagged->payload, tagged->payload_pointer, "File path")) {
+        target.kind = StdioFile{*path};
+      }
+    }
+  }
+
+  void ParseStopSignal(const json& value, const std::string& pointer, int& signal) {
+    auto text = NonEmptyString(value, pointer, "\"stop_signal\"");
+    if (!text) return;
+    const std::string name = absl::StartsWith(*text, "SIG") ? *text : absl::StrCat("SIG", *text);
+    for (const auto& [known, number] : kStopSignals) {
+      if (known == name) {
+        signal = number;
+        return;
+      }
+    }
+    std::vector<std::string> names;
+    for (const auto& [known, number] : kStopSignals) names.push_back(known);
+    std::string hint = SuggestionHint(name, names);
+    Error(pointer, absl::StrCat("unknown stop signal ", json(*text).dump()),
+          hint.empty() ? absl::StrCat("one of: ", absl::StrJoin(names, ", ")) : hint);
+  }
+
   void ParseTrigger(const json& value, Trigger& trigger) {
     auto tagged = ReadTagged(value, trigger.pointer, "trigger", kUnitTriggers, kPayloadTriggers);
     if (!tagged || tagged->tag == "Startup") return;
+    if (tagged->tag == "TcpListener") {
+      const json& payload = *tagged->payload;
+      if (payload.is_object()) {
+        CheckKeys(payload, tagged->payload_pointer, kTcpListenerTriggerKeys, "TcpListener key");
+      }
+      auto address = ParseTcpListenerAddress(payload, tagged->payload_pointer, /*keys=*/false);
+      if (!address) return;
+      TriggerTcpListener listener{*std::move(address)};
+      if (auto it = payload.find("max_per_source"); it != payload.end()) {
+        const std::string at = tagged->payload_pointer + "/max_per_source";
+        if (Expect(*it, at, json::value_t::number_unsigned, "\"max_per_source\"")) {
+          if (!it->is_number_unsigned() || it->get<uint64_t>() < 1 ||
+              it->get<uint64_t>() > 1000000) {
+            Error(at, absl::StrCat("\"max_per_source\" ", it->dump(), " is out of range"),
+                  "a number of connections, 1 to 1000000");
+          } else {
+            listener.max_per_source = static_cast<uint32_t>(it->get<uint64_t>());
+          }
+        }
+      }
+      trigger.kind = std::move(listener);
+      return;
+    }
+    if (tagged->tag == "UnixListener") {
+      const json& payload = *tagged->payload;
+      if (!Expect(payload, tagged->payload_pointer, json::value_t::object, "UnixListener",
+                  "write {\"path\": \"/run/app.sock\"}")) {
+        return;
+      }
+      CheckKeys(payload, tagged->payload_pointer, kUnixListenerKeys, "UnixListener key");
+      auto it = payload.find("path");
+      if (it == payload.end()) {
+        Error(tagged->payload_pointer, "UnixListener needs \"path\"");
+        return;
+      }
+      const std::string at = tagged->payload_pointer + "/path";
+      auto path = NonEmptyString(*it, at, "UnixListener path");
+      if (!path) return;
+      // sun_path holds 108 bytes; the supervisor binds through /proc/self/fd/N/ (about 20 more).
+      if (path->size() > 80) {
+        Error(at, "UnixListener path is longer than 80 bytes",
+              "a unix socket's address is short; choose a shorter folder");
+        return;
+      }
+      trigger.kind = TriggerUnixListener{*path};
+      return;
+    }
     auto name = ChannelName(*tagged->payload, tagged->payload_pointer, tagged->tag);
     if (!name) return;
     if (tagged->tag == "Pipe") {
@@ -362,11 +509,19 @@ class Parser {
   }
 
   std::optional<ArgKind> ParseTcpListener(const json& value, const std::string& pointer) {
+    auto address = ParseTcpListenerAddress(value, pointer, /*keys=*/true);
+    if (!address) return std::nullopt;
+    return ArgTcpListener{*std::move(address)};
+  }
+
+  // {"addr": "127.0.0.1:8080"} or {"port": 8080}; `keys`: also report unknown keys.
+  std::optional<SocketAddress> ParseTcpListenerAddress(const json& value,
+                                                       const std::string& pointer, bool keys) {
     if (!Expect(value, pointer, json::value_t::object, "TcpListener",
                 "write {\"addr\": \"127.0.0.1:8080\"} or {\"port\": 8080}")) {
       return std::nullopt;
     }
-    CheckKeys(value, pointer, kTcpListenerKeys, "TcpListener key");
+    if (keys) CheckKeys(value, pointer, kTcpListenerKeys, "TcpListener key");
     auto addr = value.find("addr");
     auto port = value.find("port");
     if ((addr == value.end()) == (port == value.end())) {
@@ -392,7 +547,7 @@ class Parser {
       Error(value_pointer, std::string(address.status().message()));
       return std::nullopt;
     }
-    return ArgTcpListener{*std::move(address)};
+    return *std::move(address);
   }
 
   std::optional<uint16_t> Port(const json& value, const std::string& pointer) {
@@ -424,7 +579,36 @@ class Parser {
       if (tag == "Hostname") return EnvHostname{*name};
       return EnvDomainName{*name};
     }
+    if (tag == "Tmpfs") return ParseTmpfs(*tagged->payload, tagged->payload_pointer);
     return ParseFilesystem(*tagged->payload, tagged->payload_pointer);
+  }
+
+  std::optional<EnvironmentKind> ParseTmpfs(const json& value, const std::string& pointer) {
+    if (!Expect(value, pointer, json::value_t::object, "Tmpfs",
+                "write {\"environment_path\": \"/tmp\", \"size\": \"16M\"}")) {
+      return std::nullopt;
+    }
+    CheckKeys(value, pointer, kTmpfsKeys, "Tmpfs key");
+    EnvTmpfs tmpfs;
+    auto it = value.find("environment_path");
+    if (it == value.end()) {
+      Error(pointer, "Tmpfs needs \"environment_path\"");
+      return std::nullopt;
+    }
+    auto path = NonEmptyString(*it, pointer + "/environment_path", "environment_path");
+    if (!path) return std::nullopt;
+    tmpfs.environment_path = *path;
+    if (auto size_it = value.find("size"); size_it != value.end()) {
+      auto text = NonEmptyString(*size_it, pointer + "/size", "Tmpfs size");
+      if (!text) return std::nullopt;
+      absl::StatusOr<uint64_t> size = ParseSize(*text);
+      if (!size.ok()) {
+        Error(pointer + "/size", std::string(size.status().message()), "e.g. \"16M\"");
+        return std::nullopt;
+      }
+      tmpfs.size_bytes = *size;
+    }
+    return tmpfs;
   }
 
   std::optional<EnvironmentKind> ParseFilesystem(const json& value, const std::string& pointer) {

@@ -1,5 +1,6 @@
 #include "spec/validate.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -55,7 +56,8 @@ class Validator {
 
   void CollectChannels() {
     for (const Entrypoint& entrypoint : spec_.entrypoints) {
-      std::visit(Overloaded{[](const TriggerStartup&) {},
+      std::visit(Overloaded{[](const TriggerStartup&) {}, [](const TriggerTcpListener&) {},
+                            [](const TriggerUnixListener&) {},
                             [&](const TriggerPipe& t) {
                               pipes_[t.name].readers.push_back(
                                   {entrypoint.name, entrypoint.trigger.pointer, true});
@@ -147,6 +149,14 @@ class Validator {
     const bool startup = std::holds_alternative<TriggerStartup>(entrypoint.trigger.kind);
     const bool pipe = std::holds_alternative<TriggerPipe>(entrypoint.trigger.kind);
     bool uses_trigger = false;
+    for (const StdioStream& stream : entrypoint.stdio) {
+      if (!std::holds_alternative<StdioTrigger>(stream.kind)) continue;
+      uses_trigger = true;
+      if (startup) {
+        Error(stream.pointer, "\"Trigger\" as stdio of an entrypoint started at startup",
+              "a stream gets the trigger's connection, fd or message; add a \"trigger\"");
+      }
+    }
     for (const Arg& arg : entrypoint.args) {
       if (std::holds_alternative<ArgTrigger>(arg.kind)) {
         uses_trigger = true;
@@ -167,7 +177,7 @@ class Validator {
     if (!startup && !uses_trigger) {
       Add(Severity::kWarning, entrypoint.trigger.pointer,
           "triggered entrypoint does not receive what triggered it",
-          "add \"Trigger\" to its args to receive the message or the fds");
+          "add \"Trigger\" to its args (or its \"stdio\") to receive the message or the fds");
     }
   }
 
@@ -186,7 +196,8 @@ class Validator {
     for (const Environment& item : entrypoint.environment) {
       const size_t index = item.kind.index();
       const auto* grant = std::get_if<EnvFilesystem>(&item.kind);
-      if (grant == nullptr) {
+      const auto* tmpfs = std::get_if<EnvTmpfs>(&item.kind);
+      if (grant == nullptr && tmpfs == nullptr) {
         auto [it, inserted] = seen.emplace(index, item.pointer);
         if (!inserted) {
           const bool named = std::holds_alternative<EnvHostname>(item.kind) ||
@@ -197,8 +208,9 @@ class Validator {
         }
         continue;
       }
-      const std::string pointer = item.pointer + "/Filesystem/environment_path";
-      const std::string& path = grant->environment_path;
+      const std::string pointer =
+          item.pointer + (grant ? "/Filesystem" : "/Tmpfs") + "/environment_path";
+      const std::string& path = grant ? grant->environment_path : tmpfs->environment_path;
       if (!IsNormalisedAbsolute(path)) {
         Error(pointer,
               absl::StrCat("environment_path \"", path,
@@ -207,7 +219,7 @@ class Validator {
               "e.g. \"/data\"");
         continue;
       }
-      for (const char* reserved : {"/entrypoint", "/dev", "/proc"}) {
+      for (const char* reserved : {"/.shim", "/dev", "/proc"}) {
         if (IsSameOrBeneath(path, reserved)) {
           Error(pointer, absl::StrCat("environment_path \"", path, "\" is inside ", reserved,
                                       ", which the void manages itself"),
@@ -224,6 +236,19 @@ class Validator {
       }
       mounted.emplace_back(path, pointer);
     }
+    if (entrypoint.cwd && *entrypoint.cwd != "/") {
+      const std::string& cwd = *entrypoint.cwd;
+      const bool granted = std::any_of(mounted.begin(), mounted.end(), [&](const auto& m) {
+        return IsSameOrBeneath(cwd, m.first);
+      });
+      if (!IsNormalisedAbsolute(cwd) || !granted) {
+        Error(entrypoint.pointer + "/cwd",
+              absl::StrCat("\"cwd\" \"", cwd,
+                           "\" is not \"/\" or a normalised path inside a Filesystem or Tmpfs "
+                           "grant of this entrypoint"),
+              "the void holds nothing else; grant the folder, or leave \"cwd\" out for /");
+      }
+    }
   }
 
   void CheckLimits(const Entrypoint& entrypoint) {
@@ -236,17 +261,28 @@ class Validator {
   }
 
   void CheckListeners(const Entrypoint& entrypoint, std::set<std::string>& listeners) {
-    for (const Arg& arg : entrypoint.args) {
-      const auto* listener = std::get_if<ArgTcpListener>(&arg.kind);
-      if (listener == nullptr) continue;
-      const std::string key = absl::StrCat(listener->address.ipv6, ":",
-                                           std::string(listener->address.address.begin(),
-                                                       listener->address.address.end()),
-                                           ":", listener->address.port);
+    auto check = [&](const SocketAddress& address, const std::string& pointer) {
+      const std::string key =
+          absl::StrCat(address.ipv6, ":", std::string(address.address.begin(), address.address.end()),
+                       ":", address.port);
       if (!listeners.insert(key).second) {
-        Error(arg.pointer,
-              absl::StrCat("TcpListener ", listener->address.text, " is declared twice"),
+        Error(pointer, absl::StrCat("TcpListener ", address.text, " is declared twice"),
               "each listening address can be bound once");
+      }
+    };
+    if (const auto* trigger = std::get_if<TriggerTcpListener>(&entrypoint.trigger.kind)) {
+      check(trigger->address, entrypoint.trigger.pointer);
+    }
+    if (const auto* unix_listener = std::get_if<TriggerUnixListener>(&entrypoint.trigger.kind)) {
+      if (!listeners.insert(absl::StrCat("unix:", unix_listener->path)).second) {
+        Error(entrypoint.trigger.pointer,
+              absl::StrCat("UnixListener ", unix_listener->path, " is declared twice"),
+              "each socket path can be bound once");
+      }
+    }
+    for (const Arg& arg : entrypoint.args) {
+      if (const auto* listener = std::get_if<ArgTcpListener>(&arg.kind)) {
+        check(listener->address, arg.pointer);
       }
     }
   }

@@ -225,6 +225,37 @@ Result BindMounts(const ChildContext& c) {
   return kOk;
 }
 
+// The directories each Tmpfs is mounted on, made in the root's tmpfs with the binds.
+Result MakeTmpfsMountpoints(const ChildContext& c) {
+  const auto& tmpfs = c.plan->tmpfs;
+  for (size_t i = 0; i < tmpfs.size(); ++i) {
+    for (const std::string& dir : tmpfs[i].new_parents) {
+      if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        return Fail("mkdir_tmpfs_mountpoint", static_cast<int>(i));
+      }
+    }
+    if (mkdir(tmpfs[i].target.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Fail("mkdir_tmpfs_mountpoint", static_cast<int>(i));
+    }
+  }
+  return kOk;
+}
+
+// Each instance's own Tmpfs: mounted in the staging root (`staged`), or, for an instance of the
+// template, at its path in this instance's copy of the template (the root is already in place).
+// Mounted as the void's uid (after SetIds), so the void owns it.
+Result MountTmpfs(const ChildContext& c, bool staged) {
+  const auto& tmpfs = c.plan->tmpfs;
+  for (size_t i = 0; i < tmpfs.size(); ++i) {
+    const std::string& at = staged ? tmpfs[i].target : tmpfs[i].void_path;
+    if (mount("tmpfs", at.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              tmpfs[i].data.c_str()) != 0) {
+      return Fail("mount_tmpfs", static_cast<int>(i));
+    }
+  }
+  return kOk;
+}
+
 // A new proc for the new pid namespace. Mounted before the old root is detached: the kernel only
 // lets a user namespace mount proc while a fully visible proc is in its mount namespace.
 Result Procfs(const ChildContext& c) {
@@ -256,6 +287,11 @@ Result PivotRoot() {
 
 Result ChdirRoot() {
   if (chdir("/") != 0) return Fail("chdir_root");
+  return kOk;
+}
+
+Result WorkingDirectory(const ChildContext& c) {
+  if (chdir(c.plan->cwd.c_str()) != 0) return Fail("chdir_cwd");
   return kOk;
 }
 
@@ -398,6 +434,17 @@ Result Seccomp(const ChildContext& c) {
   return kOk;
 }
 
+// shim-init starts with every signal blocked: a signal sent to pid 1 while it has no handler is
+// dropped, not queued, unless it is blocked, and the supervisor may send its stop signal as soon
+// as the exec is done. shim-init takes them all synchronously and gives its child an empty mask.
+Result BlockSignalsForInit(const ChildContext& c) {
+  if (!c.plan->init) return kOk;
+  sigset_t all;
+  sigfillset(&all);
+  if (sigprocmask(SIG_SETMASK, &all, nullptr) != 0) return Fail("block_signals_for_init");
+  return kOk;
+}
+
 // --debug: tell the parent, which stops us with SIGSTOP (pid 1 of a pid namespace ignores a
 // SIGSTOP it sends itself) and then lets us go on to execve once a debugger continues us.
 Result DebugStop(const ChildContext& c, int report_fd, int go_fd) {
@@ -423,6 +470,7 @@ void RunTemplateBuilder(const ChildContext& c) {
   run(OpenSources(c));
   run(TmpfsRoot());
   run(BindMounts(c));
+  run(MakeTmpfsMountpoints(c));
   run(PivotRoot());
   run(ReadOnlyRoot());
   ChildReport ready;
@@ -498,6 +546,8 @@ void RunChild(const ChildContext& c) {
   if (per_instance_mounts) {
     run(TmpfsRoot());
     run(BindMounts(c));
+    run(MakeTmpfsMountpoints(c));
+    run(MountTmpfs(c, /*staged=*/true));
     run(Procfs(c));
   }
   run(Hostname(c));
@@ -508,7 +558,9 @@ void RunChild(const ChildContext& c) {
     // Cloned from the parent thread standing in the template: already the void's root, and
     // every mount of it locked together and read-only in this less privileged user namespace.
     run(ChdirRoot());
+    run(MountTmpfs(c, /*staged=*/false));  // in this instance's own copy (CLONE_NEWNS)
   }
+  run(WorkingDirectory(c));
   run(RenumberFds(c, report_fd, go_fd));
   run(DropCapabilities(c));
   run(NoNewPrivs());
@@ -516,7 +568,8 @@ void RunChild(const ChildContext& c) {
   run(Seccomp(c));
   run(WaitForV1Cgroups(c, go_fd));
   run(DebugStop(c, report_fd, go_fd));
-  execve(kBinaryInVoid, c.argv, c.envp);
+  run(BlockSignalsForInit(c));
+  execve(c.plan->exec_path.c_str(), c.argv, c.envp);
   run(Fail("execve"));
   _exit(127);
 }

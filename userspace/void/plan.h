@@ -21,7 +21,8 @@ namespace shim::sandbox {
 // Where the new root is assembled inside the child's private mount namespace. Its host contents
 // are hidden by the tmpfs only in that namespace; sources are opened before it is mounted.
 inline constexpr char kStagingDir[] = "/tmp";
-inline constexpr char kBinaryInVoid[] = "/entrypoint";
+// Where shim-init is mounted in a void whose entrypoint says "init": true.
+inline constexpr char kInitInVoid[] = "/.shim/init";
 
 struct MountEntry {
   std::string host_path;  // canonical bind source, opened O_PATH (no symlink followed) in the
@@ -36,6 +37,14 @@ struct MountEntry {
   std::string what;       // for error messages: "grant /data", "library /lib/..."
 };
 
+// A fresh tmpfs per instance ({"Tmpfs": ...}); its mountpoint is made with the root.
+struct TmpfsEntry {
+  std::string void_path;
+  std::string target;                    // kStagingDir + void_path
+  std::vector<std::string> new_parents;  // staging-prefixed directories to create first
+  std::string data;                      // mount options: mode, size, nr_inodes
+};
+
 struct LandlockRule {
   std::string void_path;
   uint64_t access = 0;
@@ -44,6 +53,12 @@ struct LandlockRule {
 struct PreparedVoid::Plan {
   VoidOptions options;
   std::string entrypoint;
+  // What execve runs: the binary at its own host path, or kInitInVoid with init.
+  std::string exec_path;
+  std::string binary_in_void;  // the binary's path in the void (its host path)
+  bool init = false;
+  std::string cwd = "/";  // the working directory the void starts in
+  std::vector<TmpfsEntry> tmpfs;
   std::vector<std::string> env;  // "NAME=value", the whole environment of every instance
   std::vector<char*> envp;       // env's strings and a nullptr, for execve (made once)
   std::vector<DependencyBind> dependencies;

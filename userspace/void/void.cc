@@ -154,6 +154,18 @@ void OrderMounts(PreparedVoid::Plan& plan) {
     }
     if (m.directory) made.insert(m.void_path);
   }
+  for (TmpfsEntry& t : plan.tmpfs) {
+    std::vector<std::string> parents;
+    for (std::filesystem::path p = std::filesystem::path(t.void_path).parent_path();
+         p != "/" && !p.empty(); p = p.parent_path()) {
+      parents.push_back(p.string());
+    }
+    std::reverse(parents.begin(), parents.end());
+    for (const std::string& dir : parents) {
+      if (made.insert(dir).second) t.new_parents.push_back(absl::StrCat(kStagingDir, dir));
+    }
+    made.insert(t.void_path);
+  }
 }
 
 absl::StatusOr<int> CapLastCap() {
@@ -200,7 +212,10 @@ std::string StepError(const PreparedVoid::Plan& plan, const ChildReport& report)
   std::string step(report.step, strnlen(report.step, sizeof report.step));
   std::string detail;
   if (report.index >= 0) {
-    if (absl::StartsWith(step, "landlock") &&
+    if (absl::StrContains(step, "tmpfs") &&
+        static_cast<size_t>(report.index) < plan.tmpfs.size()) {
+      detail = absl::StrCat(" (Tmpfs ", plan.tmpfs[report.index].void_path, ")");
+    } else if (absl::StartsWith(step, "landlock") &&
         static_cast<size_t>(report.index) < plan.landlock_rules.size()) {
       detail = absl::StrCat(" (", plan.landlock_rules[report.index].void_path, ")");
     } else if ((absl::StartsWith(step, "bind") || absl::StrContains(step, "mountpoint") ||
@@ -350,8 +365,14 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   if (access(entrypoint.binary_path.c_str(), X_OK) != 0) {
     return with_prefix(ErrnoStatus(absl::StrCat("binary ", entrypoint.binary_path)));
   }
-  absl::StatusOr<std::vector<DependencyBind>> deps =
-      ResolveElfDependencies(entrypoint.binary_path, kBinaryInVoid, HostLibrarySearchPath());
+  // The binary is shown at its own path, so that argv[0], comm, /proc/self/exe and programs that
+  // re-execute themselves (sys.executable) all find the real name.
+  plan->binary_in_void = Normal(entrypoint.binary_path);
+  plan->init = entrypoint.init;
+  plan->exec_path = plan->init ? kInitInVoid : plan->binary_in_void;
+  plan->cwd = entrypoint.cwd.value_or("/");
+  absl::StatusOr<std::vector<DependencyBind>> deps = ResolveElfDependencies(
+      entrypoint.binary_path, plan->binary_in_void, HostLibrarySearchPath());
   if (!deps.ok()) return with_prefix(deps.status());
   plan->dependencies = *deps;
 
@@ -366,7 +387,14 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(
-      add(entrypoint.binary_path, kBinaryInVoid, kRo, "the binary", kReadFile | kExecute));
+      add(entrypoint.binary_path, plan->binary_in_void, kRo, "the binary", kReadFile | kExecute));
+  if (plan->init) {
+    if (options.init_binary.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(prefix, "\"init\": true, but no shim-init binary is configured"));
+    }
+    RETURN_IF_ERROR(add(options.init_binary, kInitInVoid, kRo, "shim-init", kReadFile | kExecute));
+  }
   for (size_t i = 0; i < plan->dependencies.size(); ++i) {
     const DependencyBind& d = plan->dependencies[i];
     // The interpreter is opened by execve itself, which Landlock checks as an execution.
@@ -406,6 +434,19 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
       if (!s.ok()) return with_prefix(s);
       plan->landlock_rules.push_back(
           {in_void, (fs->read_only ? kReadOnly : kReadWrite) | (fs->exec ? kExecute : 0)});
+    } else if (const auto* t = std::get_if<spec::EnvTmpfs>(&env.kind)) {
+      TmpfsEntry tmpfs;
+      tmpfs.void_path = Normal(t->environment_path);
+      if (tmpfs.void_path.empty() || tmpfs.void_path[0] != '/' || tmpfs.void_path == "/") {
+        return absl::InvalidArgumentError(
+            absl::StrCat(prefix, env.pointer, ": environment_path must be absolute and not /"));
+      }
+      tmpfs.target = absl::StrCat(kStagingDir, tmpfs.void_path);
+      // An inode per 4 KiB, at least 64: a full tmpfs runs out of bytes before inodes.
+      tmpfs.data = absl::StrCat("mode=1777,size=", t->size_bytes,
+                                ",nr_inodes=", std::max<uint64_t>(64, t->size_bytes / 4096));
+      plan->landlock_rules.push_back({tmpfs.void_path, kReadWrite});
+      plan->tmpfs.push_back(std::move(tmpfs));
     } else if (const auto* h = std::get_if<spec::EnvHostname>(&env.kind)) {
       plan->hostname = h->name;
     } else if (const auto* d = std::get_if<spec::EnvDomainName>(&env.kind)) {
@@ -427,6 +468,21 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
       }
     }
     plan->landlock_rules.push_back({"/proc", kReadOnly});
+  }
+  // A tmpfs is mounted over its path: it must not hide a bind (the binary, a library, a grant).
+  for (const TmpfsEntry& t : plan->tmpfs) {
+    for (const MountEntry& m : plan->mounts) {
+      if (IsSameOrBeneath(m.void_path, t.void_path) || IsSameOrBeneath(t.void_path, m.void_path)) {
+        return absl::InvalidArgumentError(absl::StrCat(prefix, "Tmpfs at ", t.void_path,
+                                                       " overlaps ", m.what, " at ", m.void_path));
+      }
+    }
+    for (const TmpfsEntry& other : plan->tmpfs) {
+      if (&other != &t && IsSameOrBeneath(other.void_path, t.void_path)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(prefix, "Tmpfs at ", other.void_path, " overlaps Tmpfs at ", t.void_path));
+      }
+    }
   }
   plan->landlock_rules.insert(plan->landlock_rules.begin(), LandlockRule{"/", kReadDir});
   OrderMounts(*plan);
@@ -495,7 +551,11 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   }
   // Everything the child reads is allocated here, before clone.
   std::vector<char*> argv;
-  argv.reserve(request.argv.size() + 1);
+  argv.reserve(request.argv.size() + 3);
+  if (plan.init) {  // shim-init PATH ARGV0 ARG...
+    argv.push_back(const_cast<char*>(kInitInVoid));
+    argv.push_back(const_cast<char*>(plan.binary_in_void.c_str()));
+  }
   for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<int> source_fds(plan.mounts.size(), -1);
@@ -572,7 +632,10 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   // identical for every instance, and owned by the supervisor's user namespace, where a void has
   // no capability (so not even a locked copy's limited mount rights exist). Sharing spares each
   // instance the copy and, above all, the teardown (an RCU grace period) when it exits.
-  if (template_fd < 0 || !plan.options.share_template_mounts) args.flags |= CLONE_NEWNS;
+  // A Tmpfs is each instance's own, so those instances mount it in a copy of the template.
+  if (template_fd < 0 || !plan.options.share_template_mounts || !plan.tmpfs.empty()) {
+    args.flags |= CLONE_NEWNS;
+  }
   if (request.cgroup_fd >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(request.cgroup_fd);

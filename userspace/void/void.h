@@ -48,6 +48,8 @@ struct VoidOptions {
   // of each getting a copy. Off: each instance gets a copy (CLONE_NEWNS), locked in its user
   // namespace.
   bool share_template_mounts = true;
+  // The host path of shim-init (static), for entrypoints with "init": true.
+  std::string init_binary;
 };
 
 struct SpawnRequest {
@@ -78,9 +80,10 @@ class PreparedVoid {
   static absl::StatusOr<std::unique_ptr<PreparedVoid>> Prepare(const spec::Entrypoint& entrypoint,
                                                                const VoidOptions& options = {});
 
-  // Starts one instance: `/entrypoint` is executed with request.argv and an EMPTY environment
-  // (no PATH: the void has no /bin to search), as uid/gid inside_uid/inside_gid, pid 1 of a new
-  // pid namespace. Returns once the child has called execve (or, with debug_stop, once it is
+  // Starts one instance: the binary, at its own host path inside the void, is executed with
+  // request.argv and the entrypoint's environment (Entrypoint::env), as uid/gid
+  // inside_uid/inside_gid, pid 1 of a new pid namespace (or the child of shim-init, pid 1, with
+  // "init": true). Returns once the child has called execve (or, with debug_stop, once it is
   // stopped just before execve), or an error naming the failed step and errno, e.g.
   // "void step 'open_grant_source' (grant ...: H -> /data) failed: No such file or directory
   // (ENOENT)"; a failed child is reaped before Spawn returns. Thread-safe: several threads may

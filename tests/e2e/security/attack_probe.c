@@ -1,7 +1,13 @@
 /* Attacks on the root supervisor from inside a void (tests/e2e/security). argv[1] picks one; each
  * prints what it observed, one fact per line, so that the test can check both the attack's
- * failure and its control's success. */
+ * failure and its control's success.
+ *
+ * It finds itself at SELF_PATH: a void shows its binary at the binary's own host path. */
 #define _GNU_SOURCE
+/* The probe's own path, where the void shows it (set by CMake). */
+#ifndef SELF_PATH
+#error "SELF_PATH must be defined"
+#endif
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -241,7 +247,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "memfd") == 0) {
     int m = (int)syscall(SYS_memfd_create, "payload", MFD_CLOEXEC);
     printf("memfd_create: %s\n", outcome(m));
-    int self = open("/entrypoint", O_RDONLY);
+    int self = open(SELF_PATH, O_RDONLY);
     char buf[65536];
     ssize_t n, total = 0;
     while ((n = read(self, buf, sizeof buf)) > 0) total += write(m, buf, (size_t)n);
@@ -313,7 +319,7 @@ int main(int argc, char** argv) {
 
   /* exec-rw: runs a copy of itself written into the writable grant /rw. */
   if (strcmp(mode, "exec-rw") == 0) {
-    int self = open("/entrypoint", O_RDONLY);
+    int self = open(SELF_PATH, O_RDONLY);
     int copy = open("/rw/copy", O_CREAT | O_TRUNC | O_WRONLY, 0755);
     char buf[65536];
     ssize_t n;

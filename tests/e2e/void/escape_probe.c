@@ -1,4 +1,4 @@
-/* Runs inside a void (as /entrypoint) and tries to get out. Every check prints one line,
+/* Runs inside a void (at its own host path, SELF_PATH) and tries to get out. Every check prints one line,
  *   PASS <name> <errno name>    or    FAIL <name> <what happened>
  * and the exit status is 1 when any check failed. Modes:
  *   escape SUPERVISOR_PID INHERITED_FD proc|noproc   the escape battery (needs the grants the
@@ -9,6 +9,10 @@
  *   sleep                                sleeps until killed
  * Built as a dynamic binary on purpose: the void must bind its loader and libc by itself. */
 #define _GNU_SOURCE
+/* The probe's own path, where the void shows it (set by CMake). */
+#ifndef SELF_PATH
+#error "SELF_PATH must be defined"
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -128,7 +132,7 @@ static int escape(pid_t supervisor, int inherited_fd, int procfs) {
     expect_ok("read_proc1_environ_is_own", read_file("/proc/1/environ", buf, sizeof buf));
     long n = readlink("/proc/1/exe", buf, sizeof buf - 1);
     if (n >= 0) buf[n] = '\0';
-    expect_true("proc1_is_the_void", n >= 0 && strcmp(buf, "/entrypoint") == 0, n >= 0 ? buf : "?");
+    expect_true("proc1_is_the_void", n >= 0 && strcmp(buf, SELF_PATH) == 0, n >= 0 ? buf : "?");
     DIR* d = opendir("/proc");
     int pids = 0, others = 0;
     struct dirent* e;
@@ -157,7 +161,7 @@ static int escape(pid_t supervisor, int inherited_fd, int procfs) {
   expect_errno("create_in_ro_grant", open_close("/ro/new", O_WRONLY | O_CREAT), EROFS);
   expect_errno("create_in_root", open_close("/evil", O_WRONLY | O_CREAT), EROFS);
   expect_errno("mkdir_in_root", mkdir("/evil", 0755), EROFS);
-  expect_errno("write_binary", open_close("/entrypoint", O_WRONLY), EACCES);
+  expect_errno("write_binary", open_close(SELF_PATH, O_WRONLY), EACCES);
   expect_ok("write_rw_grant", open_close("/rw/created", O_WRONLY | O_CREAT));
   expect_errno("exec_from_rw_grant", execve("/rw/created", (char* const[]){"x", NULL},
                                             (char* const[]){NULL}), EACCES);
@@ -169,7 +173,7 @@ static int escape(pid_t supervisor, int inherited_fd, int procfs) {
   expect_ok("symlink_create_relative", symlink("../../../../../etc/shadow", "/rw/rel_link"));
   expect_errno("symlink_follow_relative", open_close("/rw/rel_link", O_RDONLY), ENOENT);
   expect_errno("dotdot_escape", open_close("/ro/../../../../etc/shadow", O_RDONLY), ENOENT);
-  expect_errno("hardlink_binary_into_rw", link("/entrypoint", "/rw/entry"), EXDEV);
+  expect_errno("hardlink_binary_into_rw", link(SELF_PATH, "/rw/entry"), EXDEV);
   /* Mounts and namespaces. */
   expect_errno("mount_tmpfs", mount("none", "/rw", "tmpfs", 0, NULL), EPERM);
   expect_errno("remount_ro_grant_rw", mount(NULL, "/ro", NULL, MS_REMOUNT | MS_BIND, NULL), EPERM);

@@ -203,7 +203,8 @@ TEST(VoidE2e, ProcfsOnlyWhenGranted) {
   r = RunVoid(*with, {"probe", "read", "/proc/self/stat"});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exit_code, 0);
-  EXPECT_THAT(r->out, StartsWith("1 (entrypoint)"));  // pid 1 of its own pid namespace
+  // pid 1 of its own pid namespace, named after its binary (shown at its own path)
+  EXPECT_THAT(r->out, StartsWith("1 (escape_probe)"));
 }
 
 // A "Name:\thex" line of /proc/PID/status as a number (0 when absent).

@@ -1,4 +1,7 @@
 // One test per validation rule, on specs written inline, checking the exact JSON pointer.
+#include <unistd.h>
+
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -212,7 +215,7 @@ TEST(Rules, EnvironmentPathsMustBeAbsoluteNormalisedAndDisjoint) {
               "/entrypoints/a/environment/1/Filesystem/environment_path", "overlaps");
   ExpectError(Spec(R"("a": {"environment": [)" + grant("/a/b") + "," + grant("/a") + "]}"),
               "/entrypoints/a/environment/1/Filesystem/environment_path", "overlaps");
-  ExpectError(Spec(R"("a": {"environment": [)" + grant("/entrypoint") + "]}"), pointer,
+  ExpectError(Spec(R"("a": {"environment": [)" + grant("/.shim/x") + "]}"), pointer,
               "manages itself");
   LoadResult siblings =
       Load(Spec(R"("a": {"environment": [)" + grant("/ab") + "," + grant("/a") + "]}"));
@@ -353,6 +356,113 @@ TEST(Rules, BinaryMustExistAndBeExecutable) {
   ASSERT_FALSE(not_executable.spec.has_value());
   EXPECT_THAT(not_executable.diagnostics.at(0).message, HasSubstr("not executable"));
   EXPECT_EQ(not_executable.diagnostics.at(0).pointer, "/entrypoints/a/binary");
+}
+
+TEST(Rules, StdioMapsStreamsAndFoldsTheOlderEnvironmentItems) {
+  LoadResult result = Load(Spec(R"("w": {"trigger": {"TcpListener": {"port": 8080}},
+      "stdio": {"stdin": "Trigger", "stdout": "Trigger"}, "environment": ["Stderr"]},
+      "f": {"stdio": {"stdin": {"File": "in.txt"}, "stdout": "Inherit"}})"));
+  ASSERT_TRUE(result.spec.has_value()) << Describe(result);
+  const Entrypoint& w = result.spec->entrypoints[0];
+  EXPECT_TRUE(std::holds_alternative<StdioTrigger>(w.stdio[0].kind));
+  EXPECT_TRUE(std::holds_alternative<StdioTrigger>(w.stdio[1].kind));
+  EXPECT_TRUE(std::holds_alternative<StdioInherit>(w.stdio[2].kind));  // the "Stderr" item
+  const Entrypoint& f = result.spec->entrypoints[1];
+  EXPECT_EQ(std::get<StdioFile>(f.stdio[0].kind).path, "/specs/in.txt");  // the spec's folder
+  EXPECT_TRUE(std::holds_alternative<StdioNull>(f.stdio[2].kind));        // the default
+  ExpectError(Spec(R"("a": {"stdio": {"stdin": "Trigger"}})"), "/entrypoints/a/stdio/stdin",
+              "started at startup");
+  ExpectError(Spec(R"("a": {"stdio": {"stdout": {"File": "/x"}}})"),
+              "/entrypoints/a/stdio/stdout/File", "only be stdin");
+  ExpectError(Spec(R"("a": {"stdio": {"stdot": "Null"}})"), "/entrypoints/a/stdio/stdot",
+              "did you mean \"stdout\"");
+  ExpectError(Spec(R"("a": {"stdio": {"stdin": "Trigerr"}})"), "/entrypoints/a/stdio/stdin",
+              "did you mean \"Trigger\"");
+  ExpectError(Spec(R"("a": {"stdio": {"stdout": "Null"}, "environment": ["Stdout"]})"),
+              "/entrypoints/a/stdio/stdout", "environment item at /entrypoints/a/environment/0");
+}
+
+TEST(Rules, ListenerTriggersParseWithTheirCaps) {
+  LoadResult result = Load(Spec(R"("t": {"trigger": {"TcpListener": {"addr": "127.0.0.1:8080",
+      "max_per_source": 4}}, "args": ["Trigger"]},
+      "u": {"trigger": {"UnixListener": {"path": "run/app.sock"}}, "args": ["Trigger"]})"));
+  ASSERT_TRUE(result.spec.has_value()) << Describe(result);
+  const auto& tcp = std::get<TriggerTcpListener>(result.spec->entrypoints[0].trigger.kind);
+  EXPECT_EQ(tcp.address.port, 8080);
+  EXPECT_EQ(tcp.max_per_source, 4u);
+  EXPECT_EQ(std::get<TriggerUnixListener>(result.spec->entrypoints[1].trigger.kind).path,
+            "/specs/run/app.sock");
+  ExpectError(Spec(R"("t": {"trigger": {"TcpListener": {"port": 80, "max_per_source": 0}}})"),
+              "/entrypoints/t/trigger/TcpListener/max_per_source", "out of range");
+  ExpectError(Spec(R"("t": {"trigger": {"TcpListener": {"port": 80, "max_per_sauce": 1}}})"),
+              "/entrypoints/t/trigger/TcpListener/max_per_sauce", "did you mean \"max_per_source\"");
+  ExpectError(Spec(R"("t": {"trigger": {"TcpListener": {"port": 80}}, "args": ["Trigger"]},
+                      "a": {"args": [{"TcpListener": {"addr": "0.0.0.0:80"}}]})"),
+              "/entrypoints/a/args/0", "declared twice");
+  ExpectError(Spec(R"("u": {"trigger": {"UnixListener": {"path": ")" + std::string(90, 'x') +
+                   R"("}}})"),
+              "/entrypoints/u/trigger/UnixListener/path", "longer than 80 bytes");
+  ExpectError(Spec(R"("u": {"trigger": {"UnixListener": {}}})"),
+              "/entrypoints/u/trigger/UnixListener", "needs \"path\"");
+}
+
+TEST(Rules, Argv0CwdStopSignalInitAndTmpfs) {
+  LoadResult result = Load(Spec(R"("a": {"argv0": "sh", "cwd": "/tmp", "stop_signal": "QUIT",
+      "init": true, "environment": [{"Tmpfs": {"environment_path": "/tmp", "size": "4M"}}]},
+      "b": {})"));
+  ASSERT_TRUE(result.spec.has_value()) << Describe(result);
+  const Entrypoint& a = result.spec->entrypoints[0];
+  EXPECT_EQ(a.argv0, "sh");
+  EXPECT_EQ(a.cwd, "/tmp");
+  EXPECT_EQ(a.stop_signal, 3);
+  EXPECT_TRUE(a.init);
+  EXPECT_EQ(std::get<EnvTmpfs>(a.environment[0].kind).size_bytes, 4u << 20);
+  const Entrypoint& b = result.spec->entrypoints[1];
+  EXPECT_EQ(b.stop_signal, 15);  // SIGTERM
+  EXPECT_FALSE(b.init);
+  EXPECT_FALSE(b.cwd.has_value());
+  ExpectError(Spec(R"("a": {"stop_signal": "SIGTREM"})"), "/entrypoints/a/stop_signal",
+              "did you mean \"SIGTERM\"");
+  ExpectError(Spec(R"("a": {"cwd": "data"})"), "/entrypoints/a/cwd", "not absolute");
+  ExpectError(Spec(R"("a": {"cwd": "/data"})"), "/entrypoints/a/cwd", "inside a Filesystem");
+  ExpectError(Spec(R"("a": {"init": "yes"})"), "/entrypoints/a/init", "must be a boolean");
+  ExpectError(Spec(R"("a": {"environment": [{"Tmpfs": {"environment_path": "/tmp",
+      "size": "lots"}}]})"), "/entrypoints/a/environment/0/Tmpfs/size", "invalid size");
+  ExpectError(Spec(R"("a": {"environment": [{"Tmpfs": {"environment_path": "/proc/x"}}]})"),
+              "/entrypoints/a/environment/0/Tmpfs/environment_path", "manages itself");
+  ExpectError(Spec(R"("a": {"environment": [{"Tmpfs": {"environment_path": "/d"}},
+      {"Filesystem": {"host_path": "/x", "environment_path": "/d/e"}}]})"),
+              "/entrypoints/a/environment/1/Filesystem/environment_path", "overlaps");
+  ExpectError(Spec(R"("a": {"environment": [{"Filesystem": {"host_path": "/x",
+      "environment_path": "/specs/app"}}]})"),
+              "/entrypoints/a/environment/0/Filesystem/environment_path", "binary itself");
+}
+
+// A writable grant the void's host uid cannot write is reported (a warning: it may exist for
+// writable subfolders), naming owner and mode, with the chown as the fix.
+TEST(Rules, AWritableGrantTheVoidCannotWriteIsReported) {
+  char root_owned[] = "/tmp/shim-rules-XXXXXX";
+  ASSERT_NE(mkdtemp(root_owned), nullptr);
+  const std::string spec = R"({"binary": "/bin/true", "entrypoints": {"a": {"environment": [
+      {"Filesystem": {"host_path": ")" + std::string(root_owned) +
+                           R"(", "environment_path": "/data", "read_only": false}}]}}})";
+  LoadOptions options;
+  options.void_host_uid = 4242;  // owns nothing here
+  options.void_host_gid = 4242;
+  LoadResult result = LoadSpecText(spec, "/specs/s.json", options);
+  ASSERT_TRUE(result.spec.has_value()) << Describe(result);  // a warning only
+  ASSERT_EQ(result.diagnostics.size(), 1u) << Describe(result);
+  const Diagnostic& d = result.diagnostics[0];
+  EXPECT_EQ(d.severity, Severity::kWarning);
+  EXPECT_EQ(d.pointer, "/entrypoints/a/environment/0/Filesystem/host_path");
+  EXPECT_THAT(d.message, HasSubstr("is not writable by the void"));
+  EXPECT_THAT(d.message, HasSubstr("mode 0700"));  // mkdtemp's
+  EXPECT_THAT(d.hint, HasSubstr("chown 4242:4242 " + std::string(root_owned)));
+  // Owned by the void's uid: nothing to report.
+  options.void_host_uid = getuid();
+  result = LoadSpecText(spec, "/specs/s.json", options);
+  EXPECT_TRUE(result.diagnostics.empty()) << Describe(result);
+  rmdir(root_owned);
 }
 
 TEST(Rules, ListenersParseAndAreUnique) {

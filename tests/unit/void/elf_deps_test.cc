@@ -23,7 +23,7 @@ TEST(ElfDeps, LsNeedsItsInterpreterAndLibc) {
   EXPECT_THAT(info->needed, Contains("libc.so.6"));
 
   absl::StatusOr<std::vector<DependencyBind>> deps =
-      ResolveElfDependencies("/bin/ls", "/entrypoint", HostLibrarySearchPath());
+      ResolveElfDependencies("/bin/ls", "/usr/bin/x", HostLibrarySearchPath());
   ASSERT_TRUE(deps.ok()) << deps.status();
   ASSERT_FALSE(deps->empty());
   // The interpreter comes first, at the path PT_INTERP names, bound from the real file.
@@ -50,7 +50,7 @@ TEST(ElfDeps, StaticBinaryNeedsNothing) {
   EXPECT_TRUE(info->interpreter.empty());
   EXPECT_TRUE(info->needed.empty());
   absl::StatusOr<std::vector<DependencyBind>> deps =
-      ResolveElfDependencies(STATIC_EXIT, "/entrypoint", HostLibrarySearchPath());
+      ResolveElfDependencies(STATIC_EXIT, "/usr/bin/x", HostLibrarySearchPath());
   ASSERT_TRUE(deps.ok()) << deps.status();
   EXPECT_TRUE(deps->empty());
 }
