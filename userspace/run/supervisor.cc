@@ -100,6 +100,9 @@ std::string InitBinaryPath() {
   return (self.parent_path() / "shim-init").string();
 }
 
+// Connections accepted from one readable listener before the loop looks at its other fds.
+constexpr int kRequestsPerWakeup = 8;
+
 // Spawn workers: enough to keep every core setting up voids while the loop thread serves.
 unsigned SpawnWorkerCount() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
 
@@ -438,12 +441,14 @@ class Supervisor {
     resources_short_ = false;
   }
 
-  void HandleTrigger(EntrypointState& state) {
+  // Takes one request; false when there was none after all (a client gave up before its
+  // accept), so the caller stops draining the channel.
+  bool HandleTrigger(EntrypointState& state) {
     absl::StatusOr<trigger::Delivery> delivery = state.source->Take();
     if (!delivery.ok()) {
-      if (absl::IsUnavailable(delivery.status())) return;  // a client gave up before its accept
+      if (absl::IsUnavailable(delivery.status())) return false;
       Refuse(state, delivery.status());
-      return;
+      return true;
     }
     absl::Status s = resources_->CheckNoChannelEnds(delivery->fds);
     if (s.ok()) s = SpawnInstance(state, &*delivery);
@@ -451,6 +456,7 @@ class Supervisor {
       DiscardForeign(delivery->fds);  // what is left of a refused batch, closed off the loop
       Refuse(state, s);
     }
+    return true;
   }
 
   void Refuse(EntrypointState& state, const absl::Status& why) {
@@ -607,9 +613,14 @@ class Supervisor {
           Reap(fd);
         } else {
           for (auto& state : entrypoints_) {
-            if (state->source && state->source->fd() == fd && state->polled &&
-                CanTakeRequest(*state)) {
-              HandleTrigger(*state);
+            if (state->source == nullptr || state->source->fd() != fd || !state->polled) continue;
+            // A listener (non-blocking) is drained of a few connections per wakeup while there
+            // is room: under load it has a backlog, and each epoll round trip costs more than
+            // the accept itself. A channel's reads block, so it gives one request per wakeup.
+            const int most =
+                state->source->kind() == trigger::TriggerKind::kListener ? kRequestsPerWakeup : 1;
+            for (int taken = 0; taken < most && CanTakeRequest(*state); ++taken) {
+              if (!HandleTrigger(*state)) break;
             }
           }
         }

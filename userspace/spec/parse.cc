@@ -414,6 +414,7 @@ class Parser {
       }
     }
     std::vector<std::string> names;
+    names.reserve(kStopSignals.size());
     for (const auto& [known, number] : kStopSignals) names.push_back(known);
     std::string hint = SuggestionHint(name, names);
     Error(pointer, absl::StrCat("unknown stop signal ", json(*text).dump()),

@@ -61,9 +61,11 @@ absl::StatusOr<Delivery> TriggerSource::Take() {
   if (kind_ == TriggerKind::kListener) {
     sockaddr_storage peer{};
     socklen_t length = sizeof peer;
-    // Blocking for the handler (accept4 does not pass O_NONBLOCK on), closed on exec.
-    UniqueFd connection(
-        accept4(rx_fd_, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC));
+    // Blocking for the handler (accept4 does not pass O_NONBLOCK on), closed on exec. The peer's
+    // address is asked for only when a per-source cap needs it.
+    const bool capped = max_per_source_ != 0;
+    UniqueFd connection(accept4(rx_fd_, capped ? reinterpret_cast<sockaddr*>(&peer) : nullptr,
+                                capped ? &length : nullptr, SOCK_CLOEXEC));
     if (!connection) {
       const int err = errno;
       if (err == EAGAIN || err == EWOULDBLOCK || err == ECONNABORTED || err == EINTR ||
@@ -76,8 +78,8 @@ absl::StatusOr<Delivery> TriggerSource::Take() {
       if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) paused_ = true;
       return ErrnoStatus("accept a connection", err);
     }
-    delivery.source = ClientAddress(peer);
-    if (max_per_source_ != 0 && !delivery.source.empty()) {
+    if (capped) delivery.source = ClientAddress(peer);
+    if (capped && !delivery.source.empty()) {
       auto it = per_source_.find(delivery.source);
       if (it != per_source_.end() && it->second >= max_per_source_) {
         ++refused_;

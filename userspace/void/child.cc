@@ -291,6 +291,7 @@ Result ChdirRoot() {
 }
 
 Result WorkingDirectory(const ChildContext& c) {
+  if (c.plan->cwd == "/") return kOk;  // the root steps above end in /
   if (chdir(c.plan->cwd.c_str()) != 0) return Fail("chdir_cwd");
   return kOk;
 }

@@ -211,7 +211,9 @@ class ChildStack {
 std::string StepError(const PreparedVoid::Plan& plan, const ChildReport& report) {
   std::string step(report.step, strnlen(report.step, sizeof report.step));
   std::string detail;
-  if (report.index >= 0) {
+  if (step == "chdir_cwd") {
+    detail = absl::StrCat(" (cwd ", plan.cwd, ")");
+  } else if (report.index >= 0) {
     if (absl::StrContains(step, "tmpfs") &&
         static_cast<size_t>(report.index) < plan.tmpfs.size()) {
       detail = absl::StrCat(" (Tmpfs ", plan.tmpfs[report.index].void_path, ")");

@@ -139,6 +139,11 @@ TEST(Recipes, BusyboxHttpdServesEachConnectionInAFreshVoid) {
   ASSERT_TRUE(WaitUntil([&] {
     return RunCommand({"curl", "-s", "--max-time", "5", url}).out == "hello from busybox\n";
   })) << run.Err();
+  // The readiness answers come before their voids are reaped: count from when they are.
+  ASSERT_TRUE(WaitUntil([&] {
+    const auto events = dir.Events();
+    return EventsOf(events, "exit", "web").size() == EventsOf(events, "spawn", "web").size();
+  }));
   const size_t before = EventsOf(dir.Events(), "spawn", "web").size();
   constexpr int kRequests = 200;
   std::vector<std::string> curl = {"curl", "-s", "--max-time", "60", "-w", "%{http_code}\n",

@@ -137,6 +137,11 @@ TEST(AppKeysE2e, ATcpListenerCapsConnectionsPerSourceAddress) {
   signal(SIGPIPE, SIG_IGN);  // the refused connection is reset under the client's feet
   BackgroundProcess run({kShim, "run", "--events", dir.events_path(), spec});
   ASSERT_TRUE(WaitUntil([&] { return EchoOnce(port, "first\n") == "got first\n"; })) << run.Err();
+  // The reply comes before its handler is reaped (and its slot freed): wait for that.
+  ASSERT_TRUE(WaitUntil([&] {
+    const auto events = dir.Events();
+    return EventsOf(events, "exit", "slow").size() == EventsOf(events, "spawn", "slow").size();
+  }));
   const size_t spawned = EventsOf(dir.Events(), "spawn", "slow").size();
   // Hold one connection open (its handler waits for a line), then try a second.
   UniqueFd held(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));

@@ -118,6 +118,37 @@ TEST(TriggersE2e, EchoExampleEchoesRealClientsEachInItsOwnHandler) {
   EXPECT_TRUE(CgroupDirsOfRun(EventsOf(events, "run_start").at(0)["run_id"]).empty());
 }
 
+// The echo example's variant where the supervisor accepts itself (a TcpListener trigger): the
+// same handlers, one per connection, and no listener void at all.
+TEST(TriggersE2e, EchoWithTheBuiltInListenerEchoesEachConnectionInItsOwnHandler) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  const int port = FreeLoopbackPort();
+  std::string spec = ReadFileOrEmpty(BuiltBinary("examples/echo/spec_builtin_listener.json"));
+  ASSERT_FALSE(spec.empty());
+  absl::StrReplaceAll({{"127.0.0.1:8080", "127.0.0.1:" + std::to_string(port)},
+                       {"\"binary\": \"echo\"",
+                        "\"binary\": \"" + BuiltBinary("examples/echo/echo") + "\""}},
+                      &spec);
+  const std::string path = dir.path() + "/builtin.json";
+  std::ofstream(path) << spec;
+  BackgroundProcess run({kShim, "run", "-q", "--events", dir.events_path(), path});
+  ASSERT_TRUE(WaitUntil([&] { return EchoOnce(port, "ping") == "ping"; })) << run.Err();
+  for (int i = 0; i < 3; ++i) {
+    CommandResult r = RunCommand({"socat", "-t2", "-", "TCP:127.0.0.1:" + std::to_string(port)},
+                                 "hello " + std::to_string(i) + "\n", std::chrono::seconds(10));
+    EXPECT_EQ(r.out, "hello " + std::to_string(i) + "\n") << r.err;
+  }
+  run.Signal(SIGTERM);
+  EXPECT_EQ(run.Wait(std::chrono::seconds(15)), 0) << run.Err();
+  auto events = dir.Events();
+  auto handlers = EventsOf(events, "spawn", "request_handler");
+  EXPECT_GE(handlers.size(), 4u);  // the readiness ping(s), 3 socat
+  EXPECT_EQ(PidsOf(handlers).size(), handlers.size());
+  EXPECT_EQ(EventsOf(events, "spawn").size(), handlers.size()) << "no listener void";
+  EXPECT_TRUE(CgroupDirsOfRun(EventsOf(events, "run_start").at(0)["run_id"]).empty());
+}
+
 TEST(TriggersE2e, EchoUnderConcurrentLoadEchoesEveryByte) {
   SHIM_REQUIRE_PRIVILEGED();
   RunFixtureDir dir;

@@ -2,7 +2,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
 
 #include "shim/app.h"
 #include "trigger/channel.h"
@@ -83,6 +87,48 @@ TEST(TriggerSource, FileSocketDeliversTheBatch) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->fds.size(), 3u);
   EXPECT_TRUE(d->message.empty());
+}
+
+// A listener source accepts one connection per Take, says Unavailable when there is none (never
+// blocking), and caps connections in flight per client address.
+TEST(TriggerSource, ListenerAcceptsOneConnectionPerTakeAndCapsEachSource) {
+  UniqueFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(listener);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length), 0);
+  ASSERT_EQ(listen(listener.get(), 16), 0);
+  TriggerSource source("web", TriggerKind::kListener, listener.get(), 8, /*max_per_source=*/2);
+  EXPECT_NE(fcntl(listener.get(), F_GETFL) & O_NONBLOCK, 0) << "the loop must never block";
+  EXPECT_TRUE(absl::IsUnavailable(source.Take().status())) << "no client yet";
+  std::vector<UniqueFd> clients;
+  auto connect_one = [&] {
+    clients.emplace_back(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    return connect(clients.back().get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(connect_one(), 0);
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<Delivery> d = source.Take();
+    ASSERT_TRUE(d.ok()) << d.status();
+    ASSERT_EQ(d->fds.size(), 1u);
+    EXPECT_EQ(d->source, "127.0.0.1");
+    EXPECT_EQ(fcntl(d->fds[0].get(), F_GETFL) & O_NONBLOCK, 0) << "blocking for the handler";
+    source.Started(d->source);
+  }
+  absl::StatusOr<Delivery> third = source.Take();
+  EXPECT_TRUE(absl::IsFailedPrecondition(third.status())) << third.status();
+  EXPECT_NE(third.status().message().find("max_per_source 2"), std::string::npos);
+  EXPECT_EQ(source.refused(), 1u);
+  char byte;
+  EXPECT_EQ(read(clients[2].get(), &byte, 1), 0) << "the third client was closed at once";
+  source.Finished("127.0.0.1");
+  ASSERT_EQ(connect_one(), 0);
+  absl::StatusOr<Delivery> again = source.Take();
+  EXPECT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(source.in_flight(), 1u);
 }
 
 }  // namespace
