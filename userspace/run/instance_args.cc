@@ -125,6 +125,14 @@ absl::StatusOr<InstanceArgs> BuildInstanceArgs(const spec::Entrypoint& entrypoin
               out.owned.push_back(std::move(memfd));
               return absl::OkStatus();
             },
+            [&](const spec::ArgPipe& pipe) -> absl::Status {
+              target = resources.ChannelFd(pipe);
+              return absl::OkStatus();
+            },
+            [&](const spec::ArgFileSocket& socket) -> absl::Status {
+              target = resources.ChannelFd(socket);
+              return absl::OkStatus();
+            },
             [&](const spec::StdioFile&) -> absl::Status {
               ASSIGN_OR_RETURN(UniqueFd fd, resources.OpenFile(source.pointer));
               target = fd.get();

@@ -162,6 +162,13 @@ absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec,
       resources.listeners.emplace(entrypoint.trigger.pointer, std::move(bound.first));
       resources.unix_socket_files.push_back(std::move(bound.second));
     }
+    for (const spec::StdioStream& stream : entrypoint.stdio) {
+      if (const auto* pipe = std::get_if<spec::ArgPipe>(&stream.kind)) {
+        RETURN_IF_ERROR(ensure(resources.pipes, pipe->name));
+      } else if (const auto* socket = std::get_if<spec::ArgFileSocket>(&stream.kind)) {
+        RETURN_IF_ERROR(ensure(resources.file_sockets, socket->name));
+      }
+    }
     if (const auto* file = std::get_if<spec::StdioFile>(&entrypoint.stdio[0].kind)) {
       ASSIGN_OR_RETURN(UniqueFd fd, ResolveFile(file->path, entrypoint.stdio[0].pointer));
       resources.files.emplace(entrypoint.stdio[0].pointer, std::move(fd));

@@ -111,7 +111,10 @@ struct StdioTrigger {};  // the connection or the batch's first fd; a pipe messa
 struct StdioFile {       // stdin only: a host file, opened read-only like a File arg
   std::string path;
 };
-using StdioKind = std::variant<StdioNull, StdioInherit, StdioTrigger, StdioFile>;
+// One end of a named channel, like the Pipe and FileSocket args (their ArgPipe / ArgFileSocket):
+// stdout as a pipe's Tx end makes every write a message to the entrypoint it triggers.
+using StdioKind =
+    std::variant<StdioNull, StdioInherit, StdioTrigger, StdioFile, ArgPipe, ArgFileSocket>;
 struct StdioStream {
   StdioKind kind = StdioNull{};
   std::string pointer;  // where it was set (a "stdio" key or an environment item); "" if not

@@ -33,7 +33,7 @@ const std::vector<std::string> kPayloadEnvironment = {"Filesystem", "Tmpfs", "Ho
 const std::vector<std::string> kTmpfsKeys = {"environment_path", "size"};
 const std::vector<std::string> kStdioKeys = {"stdin", "stdout", "stderr"};
 const std::vector<std::string> kUnitStdio = {"Null", "Inherit", "Trigger"};
-const std::vector<std::string> kPayloadStdio = {"File"};
+const std::vector<std::string> kPayloadStdio = {"File", "Pipe", "FileSocket"};
 // The signals a spec may name as "stop_signal", with and without the SIG prefix.
 const std::vector<std::pair<std::string, int>> kStopSignals = {
     {"SIGTERM", 15}, {"SIGINT", 2},   {"SIGQUIT", 3},   {"SIGHUP", 1},
@@ -372,7 +372,8 @@ class Parser {
   }
 
   // "stdio": {"stdin": "Trigger", "stdout": "Trigger"}: each stream "Null" (the default),
-  // "Inherit" (the supervisor's own), "Trigger", or {"File": "path"} (stdin only).
+  // "Inherit" (the supervisor's own), "Trigger", a channel end ({"Pipe": {"Tx": "name"}}), or
+  // {"File": "path"} (stdin only).
   void ParseStdio(const json& value, const std::string& pointer, std::array<StdioStream, 3>& out) {
     if (!Expect(value, pointer, json::value_t::object, "\"stdio\"",
                 "write {\"stdin\": \"Trigger\", \"stdout\": \"Trigger\"}")) {
@@ -393,6 +394,14 @@ class Parser {
         target.kind = StdioInherit{};
       } else if (tagged->tag == "Trigger") {
         target.kind = StdioTrigger{};
+      } else if (tagged->tag == "Pipe" || tagged->tag == "FileSocket") {
+        auto direction = ReadDirection(*tagged);
+        if (!direction) continue;
+        if (tagged->tag == "Pipe") {
+          target.kind = ArgPipe{direction->first, direction->second};
+        } else {
+          target.kind = ArgFileSocket{direction->first, direction->second};
+        }
       } else if (stream != 0) {
         Error(tagged->payload_pointer, "a File can only be stdin (it is opened read-only)",
               "write output to a writable Filesystem grant, or \"Inherit\" the supervisor's");

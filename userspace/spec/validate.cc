@@ -67,17 +67,24 @@ class Validator {
                                   {entrypoint.name, entrypoint.trigger.pointer, true});
                             }},
                  entrypoint.trigger.kind);
+      auto add = [&](std::map<std::string, ChannelEnds>& channels, Direction direction,
+                     const std::string& name, const std::string& pointer) {
+        ChannelEnds& ends = channels[name];
+        (direction == Direction::kRx ? ends.readers : ends.writers)
+            .push_back({entrypoint.name, pointer, false});
+      };
       for (const Arg& arg : entrypoint.args) {
-        auto add = [&](std::map<std::string, ChannelEnds>& channels, Direction direction,
-                       const std::string& name) {
-          ChannelEnds& ends = channels[name];
-          (direction == Direction::kRx ? ends.readers : ends.writers)
-              .push_back({entrypoint.name, arg.pointer, false});
-        };
         if (const auto* pipe = std::get_if<ArgPipe>(&arg.kind)) {
-          add(pipes_, pipe->direction, pipe->name);
+          add(pipes_, pipe->direction, pipe->name, arg.pointer);
         } else if (const auto* socket = std::get_if<ArgFileSocket>(&arg.kind)) {
-          add(sockets_, socket->direction, socket->name);
+          add(sockets_, socket->direction, socket->name, arg.pointer);
+        }
+      }
+      for (const StdioStream& stream : entrypoint.stdio) {
+        if (const auto* pipe = std::get_if<ArgPipe>(&stream.kind)) {
+          add(pipes_, pipe->direction, pipe->name, stream.pointer);
+        } else if (const auto* socket = std::get_if<ArgFileSocket>(&stream.kind)) {
+          add(sockets_, socket->direction, socket->name, stream.pointer);
         }
       }
     }

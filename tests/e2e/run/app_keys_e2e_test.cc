@@ -122,6 +122,23 @@ TEST(AppKeysE2e, AUnixListenerServesEachConnectionOnStdio) {
   EXPECT_EQ(ReadFileOrEmpty(socket_path), "not a socket") << "left alone";
 }
 
+// A channel end as a stream: a program's stdout as a pipe's Tx end makes each of its writes a
+// message, and the handler that message triggers reads it on stdin. A pipeline of two voids made
+// of programs that know nothing about shim-bpf.
+TEST(AppKeysE2e, AProgramsStdoutCanFeedAPipeTrigger) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  const std::string spec = BusyboxSpec(dir, R"(
+      "produce": {"args": ["BinaryName", {"Literal": "echo"}, {"Literal": "one message"}],
+          "stdio": {"stdout": {"Pipe": {"Tx": "lines"}}}},
+      "consume": {"trigger": {"Pipe": "lines"},
+          "args": ["BinaryName", {"Literal": "sed"}, {"Literal": "s/^/consumed: /"}],
+          "stdio": {"stdin": "Trigger", "stdout": "Inherit"}})");
+  CommandResult r = RunCommand({kShim, "run", "-q", spec});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "consumed: one message\n");
+}
+
 // max_per_source: connections beyond the cap from one address are closed at once and reported,
 // while the connections in flight go on; concurrency still bounds the whole entrypoint.
 TEST(AppKeysE2e, ATcpListenerCapsConnectionsPerSourceAddress) {

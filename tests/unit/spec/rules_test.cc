@@ -378,6 +378,14 @@ TEST(Rules, StdioMapsStreamsAndFoldsTheOlderEnvironmentItems) {
               "did you mean \"stdout\"");
   ExpectError(Spec(R"("a": {"stdio": {"stdin": "Trigerr"}})"), "/entrypoints/a/stdio/stdin",
               "did you mean \"Trigger\"");
+  // A channel end as a stream is one of the channel's ends, like an arg.
+  LoadResult piped = Load(Spec(R"("p": {"stdio": {"stdout": {"Pipe": {"Tx": "lines"}}}},
+      "c": {"trigger": {"Pipe": "lines"}, "stdio": {"stdin": "Trigger"}})"));
+  ASSERT_TRUE(piped.spec.has_value()) << Describe(piped);
+  EXPECT_EQ(std::get<ArgPipe>(piped.spec->entrypoints[0].stdio[1].kind).name, "lines");
+  ExpectError(Spec(R"("p": {"stdio": {"stdout": {"Pipe": {"Tx": "lines"}}}},
+      "q": {"args": [{"Pipe": {"Tx": "lines"}}]}, "c": {"trigger": {"Pipe": "lines"}})"),
+              "/entrypoints/q/args/0", "already has a writer at /entrypoints/p/stdio/stdout");
   ExpectError(Spec(R"("a": {"stdio": {"stdout": "Null"}, "environment": ["Stdout"]})"),
               "/entrypoints/a/stdio/stdout", "environment item at /entrypoints/a/environment/0");
 }
