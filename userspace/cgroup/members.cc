@@ -15,18 +15,13 @@
 #include "absl/strings/str_split.h"
 #include "common/errno_status.h"
 #include "common/file_util.h"
+#include "common/pidfd.h"
 #include "common/status_macros.h"
 #include "common/unique_fd.h"
 
 namespace shim::cgroup {
 
 namespace {
-
-// glibc 2.36's <sys/pidfd.h> lacks extern "C" (fixed in 2.37): call the syscalls directly.
-int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
-int PidfdKill(int pidfd) {
-  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0));
-}
 
 std::vector<std::string> ChildDirs(const std::string& dir) {
   std::vector<std::string> children;
@@ -59,7 +54,7 @@ void SignalMembers(const std::string& dir) {
     // member: a reused pid cannot appear while the pinned process lives.
     absl::StatusOr<std::vector<pid_t>> again = CgroupProcs(dir);
     if (!again.ok() || std::find(again->begin(), again->end(), pid) == again->end()) continue;
-    (void)PidfdKill(pidfd.get());
+    (void)PidfdSendSignal(pidfd.get(), SIGKILL);
   }
 }
 

@@ -26,6 +26,7 @@
 #include "cgroup/run_cgroups.h"
 #include "common/deferred_close.h"
 #include "common/errno_status.h"
+#include "common/pidfd.h"
 #include "common/privilege.h"
 #include "common/status_macros.h"
 #include "common/terminal_text.h"
@@ -105,10 +106,6 @@ constexpr int kRequestsPerWakeup = 8;
 
 // Spawn workers: enough to keep every core setting up voids while the loop thread serves.
 unsigned SpawnWorkerCount() { return std::clamp(std::thread::hardware_concurrency(), 1u, 4u); }
-
-int SendSignal(int pidfd, int signal) {
-  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
-}
 
 class Supervisor {
  public:
@@ -392,7 +389,7 @@ class Supervisor {
                    live->name.c_str(), live->pid, live->pid, live->pid);
     }
     // A request already taken when the stop began still runs, and gets the same SIGTERM.
-    if (stopping_) SendSignal(live->pidfd.get(), entrypoint.stop_signal);
+    if (stopping_) PidfdSendSignal(live->pidfd.get(), entrypoint.stop_signal);
     const int pidfd = live->pidfd.get();
     instances_.emplace(pidfd, std::move(live));
     // Keep instance cgroups ready for the next requests of a triggered entrypoint, one per spawn
@@ -522,7 +519,7 @@ class Supervisor {
     if (stopping_) return;
     stopping_ = true;
     shutdown_deadline_ = absl::Now() + grace;
-    for (auto& [fd, live] : instances_) SendSignal(fd, live->entrypoint->spec->stop_signal);
+    for (auto& [fd, live] : instances_) PidfdSendSignal(fd, live->entrypoint->spec->stop_signal);
   }
 
   void HandleSignals() {

@@ -451,7 +451,7 @@ Result BlockSignalsForInit(const ChildContext& c) {
 Result DebugStop(const ChildContext& c, int report_fd, int go_fd) {
   if (!c.request->debug_stop) return kOk;
   ChildReport report;
-  report.stopping = 1;
+  report.kind = ChildReport::Kind::kDebugStopping;
   if (write(report_fd, &report, sizeof report) != sizeof report) return Fail("debug_stop");
   char byte;
   if (read(go_fd, &byte, 1) != 1) return Fail("debug_stop");
@@ -475,7 +475,7 @@ void RunTemplateBuilder(const ChildContext& c) {
   run(PivotRoot());
   run(ReadOnlyRoot());
   ChildReport ready;
-  ready.stopping = 2;
+  ready.kind = ChildReport::Kind::kTemplateReady;
   if (write(c.report_write, &ready, sizeof ready) != sizeof ready) _exit(126);
   char byte;
   while (read(c.go_read, &byte, 1) < 0 && errno == EINTR) {

@@ -11,11 +11,17 @@
 
 namespace shim::sandbox {
 
+// One message on a child's report pipe (the child and its parent are one binary: no ABI).
 struct ChildReport {
+  enum class Kind : int32_t {
+    kFailure = 0,         // `step` failed with `err`
+    kDebugStopping = 1,   // debug_stop: about to be stopped by the parent
+    kTemplateReady = 2,   // the template builder has built the root
+  };
   char step[40] = {};
   int32_t err = 0;
-  int32_t index = -1;    // the mount entry or landlock rule concerned, or -1
-  int32_t stopping = 0;  // 1: about to be stopped (debug_stop); 2: template ready
+  int32_t index = -1;  // the mount entry or landlock rule concerned, or -1
+  Kind kind = Kind::kFailure;
 };
 
 // What one spawn hands to the child; all memory is owned by the parent's Spawn frame, copied into
@@ -40,7 +46,7 @@ struct ChildContext {
 
 // Runs in a helper forked by Prepare into a new mount namespace (as the supervisor's root): builds
 // the void's root once (tmpfs, binds, pivot_root, detach, read-only), reports a ChildReport with
-// stopping == 2 when ready, then waits for go_read to close. Its mount namespace is the template
+// kind kTemplateReady when ready, then waits for go_read to close. Its mount namespace is the template
 // every instance's namespace is copied from.
 [[noreturn]] void RunTemplateBuilder(const ChildContext& context);
 

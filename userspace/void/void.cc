@@ -13,7 +13,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "void/pidfd.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -30,6 +29,7 @@
 #include "common/errno_status.h"
 #include "common/file_util.h"
 #include "common/host_path.h"
+#include "common/pidfd.h"
 #include "common/status_macros.h"
 #include "void/child.h"
 #include "void/landlock.h"
@@ -246,7 +246,8 @@ ssize_t ReadChildReport(int report_read, ChildReport& report) {
 // EOF once it is reaped, so this never blocks); OK when it had reported nothing.
 absl::Status ReportedChildFailure(const PreparedVoid::Plan& plan, int report_read) {
   ChildReport report;
-  if (ReadChildReport(report_read, report) != sizeof report || report.stopping) {
+  if (ReadChildReport(report_read, report) != sizeof report ||
+      report.kind != ChildReport::Kind::kFailure) {
     return absl::OkStatus();
   }
   return ErrnoStatus(StepError(plan, report), report.err);
@@ -295,7 +296,7 @@ absl::StatusOr<UniqueFd> BuildTemplateMountNamespace(const PreparedVoid::Plan& p
     reap();
     return absl::InternalError("void template: the builder died without a report");
   }
-  if (result.stopping != 2) {
+  if (result.kind != ChildReport::Kind::kTemplateReady) {
     reap();
     return ErrnoStatus(absl::StrCat(StepError(plan, result), " (building the template root)"),
                        result.err);
@@ -343,6 +344,279 @@ uint64_t IgnoredSignals() {
 absl::Status PrivateFsContextForThisThread() {
   if (unshare(CLONE_FS) != 0) return ErrnoStatus("void step 'unshare_fs' failed");
   return absl::OkStatus();
+}
+
+// --- the parent's side of a spawn, step by step (PreparedVoid::Spawn) -------------------------
+
+// Kills and reaps the child of a spawn that fails after clone3, unless released: every early
+// return after the clone leaves nothing behind.
+class ChildGuard {
+ public:
+  explicit ChildGuard(int pidfd) : pidfd_(pidfd) {}
+  ChildGuard(const ChildGuard&) = delete;
+  ChildGuard& operator=(const ChildGuard&) = delete;
+  ~ChildGuard() { KillAndReap(); }
+  void KillAndReap() {
+    if (pidfd_ < 0) return;
+    PidfdSendSignal(pidfd_, SIGKILL);
+    siginfo_t info;
+    while (waitid(P_PIDFD, pidfd_, &info, WEXITED) != 0 && errno == EINTR) {
+    }
+    pidfd_ = -1;
+  }
+  void Release() { pidfd_ = -1; }
+
+ private:
+  int pidfd_;
+};
+
+// This thread standing in another namespace (CLONE_NEWNET or CLONE_NEWNS) until Leave() or the
+// end of the scope. The way back must not fail: the thread, a spawn worker or the supervisor's
+// loop, would go on in a void's namespace, so failing to return aborts the process.
+class ScopedNamespace {
+ public:
+  ScopedNamespace() = default;
+  ScopedNamespace(const ScopedNamespace&) = delete;
+  ScopedNamespace& operator=(const ScopedNamespace&) = delete;
+  ~ScopedNamespace() { Leave(); }
+
+  absl::Status Enter(int target, int nstype) {
+    const bool mnt = nstype == CLONE_NEWNS;
+    if (mnt) {
+      // setns(CLONE_NEWNS) resets the cwd: remember it to come back to.
+      original_cwd_.reset(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!original_cwd_) return ErrnoStatus("void step 'open_cwd' failed");
+    }
+    original_.reset(open(mnt ? "/proc/thread-self/ns/mnt" : "/proc/thread-self/ns/net",
+                         O_RDONLY | O_CLOEXEC));
+    if (!original_) return ErrnoStatus(mnt ? "void step 'open_mntns' failed"
+                                           : "void step 'open_netns' failed");
+    if (setns(target, nstype) != 0) {
+      const int err = errno;
+      original_.reset();
+      return ErrnoStatus(mnt ? "void step 'setns_template' failed"
+                             : "void step 'setns_empty_netns' failed",
+                         err);
+    }
+    nstype_ = nstype;
+    return absl::OkStatus();
+  }
+
+  void Leave() {
+    if (!original_) return;
+    if (setns(original_.get(), nstype_) != 0 ||
+        (original_cwd_ && fchdir(original_cwd_.get()) != 0)) {
+      perror(nstype_ == CLONE_NEWNS ? "shim-bpf: cannot return to the supervisor's mount namespace"
+                                    : "shim-bpf: cannot return to the supervisor's network "
+                                      "namespace");
+      abort();
+    }
+    original_.reset();
+    original_cwd_.reset();
+  }
+
+ private:
+  UniqueFd original_, original_cwd_;
+  int nstype_ = 0;
+};
+
+// Everything the child reads, allocated before clone3 and alive until the child has left it
+// (execve, or killed and reaped): with CLONE_VM the child reads this very memory.
+struct SpawnFrame {
+  std::vector<char*> argv;
+  std::vector<int> source_fds;   // ChildContext::source_fds
+  std::vector<int> scratch_fds;  // ChildContext::scratch_fds
+  UniqueFd go_read, go_write, report_read, report_write;
+  ChildContext context;
+};
+
+// Step 1: the frame. The go channel is a socket pair so that the parent's send() to a child that
+// died meanwhile fails with EPIPE instead of raising SIGPIPE in the supervisor (MSG_NOSIGNAL).
+absl::Status BuildFrame(const PreparedVoid::Plan& plan, const SpawnRequest& request,
+                        SpawnFrame& frame) {
+  frame.argv.reserve(request.argv.size() + 3);
+  if (plan.init) {  // shim-init PATH ARGV0 ARG...
+    frame.argv.push_back(const_cast<char*>(kInitInVoid));
+    frame.argv.push_back(const_cast<char*>(plan.binary_in_void.c_str()));
+  }
+  for (const std::string& a : request.argv) frame.argv.push_back(const_cast<char*>(a.c_str()));
+  frame.argv.push_back(nullptr);
+  frame.source_fds.assign(plan.mounts.size(), -1);
+  frame.scratch_fds.assign(6 + request.fds.size(), -1);
+  int go[2], report[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) {
+    return ErrnoStatus("void step 'socketpair' failed");
+  }
+  frame.go_read.reset(go[0]);
+  frame.go_write.reset(go[1]);
+  if (pipe2(report, O_CLOEXEC) != 0) return ErrnoStatus("void step 'pipe' failed");
+  frame.report_read.reset(report[0]);
+  frame.report_write.reset(report[1]);
+  ChildContext& context = frame.context;
+  context.plan = &plan;
+  context.request = &request;
+  context.argv = frame.argv.data();
+  context.envp = plan.envp.data();
+  context.go_read = frame.go_read.get();
+  context.go_write = frame.go_write.get();
+  context.report_write = frame.report_write.get();
+  context.report_read = frame.report_read.get();
+  context.source_fds = frame.source_fds.data();
+  context.scratch_fds = frame.scratch_fds.data();
+  return absl::OkStatus();
+}
+
+// Step 2: whether this instance uses the template, decided once and handed to the child (the
+// template may appear meanwhile on another thread, but this child must agree with its parent).
+// -1: it builds its own mounts.
+absl::StatusOr<int> TemplateForThisSpawn(const PreparedVoid::Plan& plan) {
+  if (!plan.template_wanted) return -1;
+  const int template_fd = plan.template_fd.load(std::memory_order_acquire);
+  const uint64_t spawned_before = plan.spawns.fetch_add(1, std::memory_order_relaxed);
+  if (template_fd >= 0 || spawned_before < plan.options.mount_template_after) return template_fd;
+  absl::StatusOr<int> fd = EnsureTemplate(plan);
+  if (!fd.ok()) {
+    return absl::Status(fd.status().code(), absl::StrCat("void template: ", fd.status().message()));
+  }
+  return *fd;
+}
+
+// Step 3: clone3 into the new namespaces. This thread stands in the empty netns (without a
+// network grant) and in the template (when there is one) around the clone, so that the child
+// starts in them; it is back in its own before this returns, whatever happened.
+absl::StatusOr<Instance> CloneIntoNamespaces(const PreparedVoid::Plan& plan,
+                                             const SpawnRequest& request, SpawnFrame& frame) {
+  const int template_fd = frame.context.template_fd;
+  ScopedNamespace in_netns, in_mntns;
+  if (template_fd >= 0) RETURN_IF_ERROR(PrivateFsContextForThisThread());
+  if (!plan.network) RETURN_IF_ERROR(in_netns.Enter(plan.empty_netns, CLONE_NEWNET));
+  if (template_fd >= 0) RETURN_IF_ERROR(in_mntns.Enter(template_fd, CLONE_NEWNS));
+  int pidfd = -1;
+  struct clone_args args = {};
+  // CLONE_CLEAR_SIGHAND: the child starts with no supervisor signal handler installed.
+  args.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
+               CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
+  // With a template, instances share its mount namespace instead of copying it: it is read-only,
+  // identical for every instance, and owned by the supervisor's user namespace, where a void has
+  // no capability (so not even a locked copy's limited mount rights exist). Sharing spares each
+  // instance the copy and, above all, the teardown (an RCU grace period) when it exits. A Tmpfs
+  // is each instance's own, so those instances mount it in a copy of the template.
+  if (template_fd < 0 || !plan.options.share_template_mounts || !plan.tmpfs.empty()) {
+    args.flags |= CLONE_NEWNS;
+  }
+  if (request.cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(request.cgroup_fd);
+  }
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  // Sharing memory until execve spares copying the supervisor's page tables (the biggest part of
+  // a fork). Not with debug_stop: a stopped child would still be using the stack freed below.
+  // The child only reads what the frame prepared and writes its own stack and the scratch
+  // arrays; it shares this thread's TLS, so its errno writes can race with ours (an error
+  // message could then name the wrong errno, nothing else is affected).
+  // One stack per spawning thread, kept for its next spawn: Spawn returns only once the child has
+  // left it (execve, or killed and reaped). A fresh one each time cost an munmap, whose TLB
+  // shootdown interrupts every core running one of the supervisor's other threads.
+  thread_local ChildStack stack;
+  if (kCanShareMemory && plan.options.share_memory_until_exec && !request.debug_stop) {
+    if (!stack.allocated()) RETURN_IF_ERROR(stack.Allocate());
+    args.flags |= CLONE_VM;
+    args.stack = reinterpret_cast<uint64_t>(stack.base());
+    args.stack_size = stack.size();
+  }
+  // The child starts with every signal blocked until ResetSignals has restored the dispositions
+  // a program expects (handlers are cleared by CLONE_CLEAR_SIGHAND, ignored signals by it).
+  sigset_t all, old_mask;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old_mask);
+  const long pid = Clone3RunChild(&args, &frame.context);
+  const int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  in_netns.Leave();
+  in_mntns.Leave();
+  if (pid < 0) return ErrnoStatus("void step 'clone3' failed", clone_errno);
+  Instance instance;
+  instance.pid = static_cast<pid_t>(pid);
+  instance.pidfd.reset(pidfd);
+  frame.go_read.reset();
+  frame.report_write.reset();
+  return instance;
+}
+
+// Step 4: the uid/gid maps (only a writer in the parent user namespace may map another uid than
+// its own).
+absl::Status WriteIdMaps(const PreparedVoid::Plan& plan, pid_t pid) {
+  const std::string proc = absl::StrCat("/proc/", pid);
+  for (const auto& [file, content] :
+       {std::pair<const char*, const std::string*>{"/uid_map", &plan.uid_map},
+        std::pair<const char*, const std::string*>{"/gid_map", &plan.gid_map}}) {
+    if (absl::Status s = WriteStringToFile(proc + file, *content); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("void step 'id_map' failed: ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SendGo(int go_write, char byte) {
+  if (send(go_write, &byte, 1, MSG_NOSIGNAL) != 1) {
+    return ErrnoStatus("void step 'start_child' failed");
+  }
+  return absl::OkStatus();
+}
+
+// Step 5: the v1 cgroup moves (memory, pids), made from here while the child sets itself up: it
+// waits for the byte sent at the end before execve. Done by the parent rather than the child, each
+// move's RCU grace period overlaps the child's own steps. A move fails with ESRCH when the child
+// is already gone: the caller then asks its report why.
+absl::Status JoinV1Cgroups(const SpawnRequest& request, pid_t pid, int go_write) {
+  if (request.extra_v1_cgroup_procs_fds.empty()) return absl::OkStatus();
+  const std::string pid_text = absl::StrCat(pid);
+  for (const int procs_fd : request.extra_v1_cgroup_procs_fds) {
+    if (write(procs_fd, pid_text.data(), pid_text.size()) !=
+        static_cast<ssize_t>(pid_text.size())) {
+      return ErrnoStatus(
+          absl::StrCat("void step 'join_v1_cgroup' failed (", FdTarget(procs_fd), ")"));
+    }
+  }
+  if (send(go_write, "j", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE) {
+    return ErrnoStatus("void step 'start_child' failed");
+  }
+  return absl::OkStatus();
+}
+
+// Step 6: the child reports a failed step, or closes the pipe on execve. A child that does
+// neither is stuck before exec (it should take milliseconds): never let it hold this thread, and
+// with it a worker or the supervisor's shutdown, forever. With debug_stop, the child's report
+// says it is about to stop: it is stopped from here (it cannot stop itself as pid 1), then let
+// go on to execve, where the pending SIGSTOP holds it.
+absl::Status AwaitExec(const PreparedVoid::Plan& plan, const SpawnFrame& frame,
+                       const Instance& instance) {
+  if (!WaitReadable(frame.report_read.get(), kChildSetupTimeout)) {
+    const int err = errno;
+    return absl::DeadlineExceededError(absl::StrCat(
+        "void step 'child_setup' did not finish: no report and no execve within ",
+        std::chrono::duration_cast<std::chrono::seconds>(kChildSetupTimeout).count(), " s (",
+        err == ETIMEDOUT ? "the child was stuck before exec" : std::strerror(err), "; killed)"));
+  }
+  ChildReport result;
+  const ssize_t n = ReadChildReport(frame.report_read.get(), result);
+  if (n == 0) return absl::OkStatus();  // the report pipe closed on execve: the void runs
+  if (n == sizeof result && result.kind == ChildReport::Kind::kDebugStopping) {
+    if (PidfdSendSignal(instance.pidfd.get(), SIGSTOP) != 0 ||
+        send(frame.go_write.get(), "g", 1, MSG_NOSIGNAL) != 1) {
+      return ErrnoStatus("void step 'debug_stop' failed");
+    }
+    siginfo_t info;
+    while (waitid(P_PIDFD, instance.pidfd.get(), &info, WSTOPPED | WNOWAIT) != 0 &&
+           errno == EINTR) {
+    }
+    return absl::OkStatus();
+  }
+  if (n != sizeof result) {
+    return ErrnoStatus("void step 'read_child_report' failed", n < 0 ? errno : EPROTO);
+  }
+  return ErrnoStatus(StepError(plan, result), result.err);
 }
 
 }  // namespace
@@ -551,219 +825,23 @@ absl::StatusOr<Instance> PreparedVoid::Spawn(const SpawnRequest& request) const 
   for (int fd : request.fds) {
     if (fd < 0) return absl::InvalidArgumentError("void spawn: a granted fd is -1");
   }
-  // Everything the child reads is allocated here, before clone.
-  std::vector<char*> argv;
-  argv.reserve(request.argv.size() + 3);
-  if (plan.init) {  // shim-init PATH ARGV0 ARG...
-    argv.push_back(const_cast<char*>(kInitInVoid));
-    argv.push_back(const_cast<char*>(plan.binary_in_void.c_str()));
+  SpawnFrame frame;
+  RETURN_IF_ERROR(BuildFrame(plan, request, frame));
+  ASSIGN_OR_RETURN(frame.context.template_fd, TemplateForThisSpawn(plan));
+  ASSIGN_OR_RETURN(Instance instance, CloneIntoNamespaces(plan, request, frame));
+  ChildGuard child(instance.pidfd.get());  // destroyed before the frame the child may still read
+  RETURN_IF_ERROR(WriteIdMaps(plan, instance.pid));
+  RETURN_IF_ERROR(SendGo(frame.go_write.get(), 'g'));
+  if (absl::Status joined = JoinV1Cgroups(request, instance.pid, frame.go_write.get());
+      !joined.ok()) {
+    child.KillAndReap();
+    // A child that failed meanwhile says why in its report (at EOF once reaped: never blocks).
+    absl::Status reported = ReportedChildFailure(plan, frame.report_read.get());
+    return reported.ok() ? joined : reported;
   }
-  for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<int> source_fds(plan.mounts.size(), -1);
-  std::vector<int> scratch_fds(6 + request.fds.size(), -1);  // ChildContext::scratch_fds
-
-  // The go channel is a socket pair so that the parent's send() to a child that died meanwhile
-  // fails with EPIPE instead of raising SIGPIPE in the supervisor (MSG_NOSIGNAL).
-  int go[2], report[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) {
-    return ErrnoStatus("void step 'socketpair' failed");
-  }
-  UniqueFd go_read(go[0]), go_write(go[1]);
-  if (pipe2(report, O_CLOEXEC) != 0) return ErrnoStatus("void step 'pipe' failed");
-  UniqueFd report_read(report[0]), report_write(report[1]);
-
-  ChildContext context;
-  context.plan = &plan;
-  context.request = &request;
-  context.argv = argv.data();
-  context.envp = plan.envp.data();
-  context.go_read = go_read.get();
-  context.go_write = go_write.get();
-  context.report_write = report_write.get();
-  context.report_read = report_read.get();
-  context.source_fds = source_fds.data();
-  context.scratch_fds = scratch_fds.data();
-
-  // Whether this instance uses the template is decided here, once, and handed to the child: the
-  // template may appear meanwhile (another thread), but this child must agree with its parent.
-  int template_fd = -1;
-  if (plan.template_wanted) {
-    template_fd = plan.template_fd.load(std::memory_order_acquire);
-    const uint64_t spawned_before = plan.spawns.fetch_add(1, std::memory_order_relaxed);
-    if (template_fd < 0 && spawned_before >= plan.options.mount_template_after) {
-      absl::StatusOr<int> fd = EnsureTemplate(plan);
-      if (!fd.ok()) {
-        return absl::Status(fd.status().code(),
-                            absl::StrCat("void template: ", fd.status().message()));
-      }
-      template_fd = *fd;
-    }
-  }
-  context.template_fd = template_fd;
-
-  // With a template, this thread stands in the void's mount namespace for the clone: the child
-  // shares it (or gets a copy: locked, read-only) rather than the host's.
-  UniqueFd original_mntns, original_cwd;
-  if (template_fd >= 0) {
-    RETURN_IF_ERROR(PrivateFsContextForThisThread());
-    original_cwd.reset(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!original_cwd) return ErrnoStatus("void step 'open_cwd' failed");
-    original_mntns.reset(open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC));
-    if (!original_mntns) return ErrnoStatus("void step 'open_mntns' failed");
-  }
-  UniqueFd original_netns;
-  if (!plan.network) {
-    original_netns.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-    if (!original_netns) return ErrnoStatus("void step 'open_netns' failed");
-    if (setns(plan.empty_netns, CLONE_NEWNET) != 0) {
-      return ErrnoStatus("void step 'setns_empty_netns' failed");
-    }
-  }
-  if (original_mntns && setns(template_fd, CLONE_NEWNS) != 0) {
-    int err = errno;
-    if (original_netns && setns(original_netns.get(), CLONE_NEWNET) != 0) abort();
-    return ErrnoStatus("void step 'setns_template' failed", err);
-  }
-  int pidfd = -1;
-  struct clone_args args = {};
-  // CLONE_CLEAR_SIGHAND: the child starts with no supervisor signal handler installed.
-  args.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
-               CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
-  // With a template, instances share its mount namespace instead of copying it: it is read-only,
-  // identical for every instance, and owned by the supervisor's user namespace, where a void has
-  // no capability (so not even a locked copy's limited mount rights exist). Sharing spares each
-  // instance the copy and, above all, the teardown (an RCU grace period) when it exits.
-  // A Tmpfs is each instance's own, so those instances mount it in a copy of the template.
-  if (template_fd < 0 || !plan.options.share_template_mounts || !plan.tmpfs.empty()) {
-    args.flags |= CLONE_NEWNS;
-  }
-  if (request.cgroup_fd >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(request.cgroup_fd);
-  }
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  // Sharing memory until execve spares copying the supervisor's page tables (the biggest part of
-  // a fork). Not with debug_stop: a stopped child would still be using the stack freed below.
-  // The child only reads what this frame prepared and writes its own stack and the scratch
-  // arrays; it shares this thread's TLS, so its errno writes can race with ours (an error
-  // message could then name the wrong errno, nothing else is affected).
-  // One stack per spawning thread, kept for its next spawn: Spawn returns only once the child has
-  // left it (execve, or killed and reaped). A fresh one each time cost an munmap, whose TLB
-  // shootdown interrupts every core running one of the supervisor's other threads.
-  thread_local ChildStack stack;
-  if (kCanShareMemory && plan.options.share_memory_until_exec && !request.debug_stop) {
-    if (!stack.allocated()) RETURN_IF_ERROR(stack.Allocate());
-    args.flags |= CLONE_VM;
-    args.stack = reinterpret_cast<uint64_t>(stack.base());
-    args.stack_size = stack.size();
-  }
-  // The child starts with every signal blocked until ResetSignals has restored the dispositions
-  // a program expects (handlers are cleared by CLONE_CLEAR_SIGHAND, ignored signals by it).
-  sigset_t all, old_mask;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old_mask);
-  long pid = Clone3RunChild(&args, &context);
-  int clone_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  if (original_netns && setns(original_netns.get(), CLONE_NEWNET) != 0) {
-    perror("shim-bpf: cannot return to the supervisor's network namespace");
-    abort();
-  }
-  if (original_mntns &&
-      (setns(original_mntns.get(), CLONE_NEWNS) != 0 || fchdir(original_cwd.get()) != 0)) {
-    perror("shim-bpf: cannot return to the supervisor's mount namespace");
-    abort();
-  }
-  if (pid < 0) return ErrnoStatus("void step 'clone3' failed", clone_errno);
-  Instance instance;
-  instance.pid = static_cast<pid_t>(pid);
-  instance.pidfd.reset(pidfd);
-  go_read.reset();
-  report_write.reset();
-
-  auto kill_and_reap = [&]() {
-    PidfdSendSignal(instance.pidfd.get(), SIGKILL);
-    siginfo_t info;
-    while (waitid(P_PIDFD, instance.pidfd.get(), &info, WEXITED) != 0 && errno == EINTR) {
-    }
-  };
-  // uid/gid maps: only a writer in the parent user namespace may map another uid than its own.
-  const std::string proc = absl::StrCat("/proc/", pid);
-  for (const auto& [file, content] :
-       {std::pair<std::string, const std::string*>{"/uid_map", &plan.uid_map},
-        std::pair<std::string, const std::string*>{"/gid_map", &plan.gid_map}}) {
-    if (absl::Status s = WriteStringToFile(proc + file, *content); !s.ok()) {
-      kill_and_reap();
-      return absl::Status(s.code(), absl::StrCat("void step 'id_map' failed: ", s.message()));
-    }
-  }
-  if (send(go_write.get(), "g", 1, MSG_NOSIGNAL) != 1) {
-    int err = errno;
-    kill_and_reap();
-    return ErrnoStatus("void step 'start_child' failed", err);
-  }
-  // The v1 cgroup moves (memory, pids), while the child sets itself up: it waits for the byte
-  // below before execve. Done from here rather than by the child, each move's RCU grace period
-  // overlaps the child's own steps. A move fails with ESRCH when the child is already gone: its
-  // report then says why.
-  if (!request.extra_v1_cgroup_procs_fds.empty()) {
-    const std::string pid_text = absl::StrCat(pid);
-    for (const int procs_fd : request.extra_v1_cgroup_procs_fds) {
-      if (write(procs_fd, pid_text.data(), pid_text.size()) !=
-          static_cast<ssize_t>(pid_text.size())) {
-        int err = errno;
-        kill_and_reap();
-        if (absl::Status reported = ReportedChildFailure(plan, report_read.get()); !reported.ok()) {
-          return reported;
-        }
-        return ErrnoStatus(
-            absl::StrCat("void step 'join_v1_cgroup' failed (", FdTarget(procs_fd), ")"), err);
-      }
-    }
-    if (send(go_write.get(), "j", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE) {
-      int err = errno;
-      kill_and_reap();
-      return ErrnoStatus("void step 'start_child' failed", err);
-    }
-  }
-
-  // The child reports a failed step, or closes the pipe on execve. A child that does neither is
-  // stuck before exec (it should take milliseconds): never let it hold this thread, and with it
-  // a worker or the supervisor's shutdown, forever.
-  if (!WaitReadable(report_read.get(), kChildSetupTimeout)) {
-    int err = errno;
-    kill_and_reap();
-    return absl::DeadlineExceededError(absl::StrCat(
-        "void step 'child_setup' did not finish: no report and no execve within ",
-        std::chrono::duration_cast<std::chrono::seconds>(kChildSetupTimeout).count(), " s (",
-        err == ETIMEDOUT ? "the child was stuck before exec" : std::strerror(err), "; killed)"));
-  }
-  ChildReport result;
-  const ssize_t n = ReadChildReport(report_read.get(), result);
-  if (n == 0) return instance;  // the report pipe closed on execve: the void runs
-  if (n == sizeof result && result.stopping) {
-    // --debug: stop it from here (it cannot stop itself as pid 1), then let it reach execve, where
-    // the pending SIGSTOP holds it.
-    if (PidfdSendSignal(instance.pidfd.get(), SIGSTOP) != 0 ||
-        send(go_write.get(), "g", 1, MSG_NOSIGNAL) != 1) {
-      int err = errno;
-      kill_and_reap();
-      return ErrnoStatus("void step 'debug_stop' failed", err);
-    }
-    siginfo_t info;
-    while (waitid(P_PIDFD, instance.pidfd.get(), &info, WSTOPPED | WNOWAIT) != 0 &&
-           errno == EINTR) {
-    }
-    return instance;
-  }
-  int read_errno = errno;
-  kill_and_reap();
-  if (n != sizeof result) {
-    return ErrnoStatus("void step 'read_child_report' failed", n < 0 ? read_errno : EPROTO);
-  }
-  return ErrnoStatus(StepError(plan, result), result.err);
+  RETURN_IF_ERROR(AwaitExec(plan, frame, instance));
+  child.Release();
+  return instance;
 }
 
 }  // namespace shim::sandbox

@@ -13,7 +13,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "void/pidfd.h"
+#include "common/pidfd.h"
 
 #include <cerrno>
 #include <cstring>

@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "void/pidfd.h"
+#include "common/pidfd.h"
 
 #include <cerrno>
 #include <cstdlib>

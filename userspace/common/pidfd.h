@@ -1,5 +1,6 @@
-// pidfd system calls. glibc 2.36's <sys/pidfd.h> lacks extern "C" (it links as C++ symbols that
-// do not exist), so call the kernel directly.
+// pidfd system calls, the one copy every module uses (void, cgroup and run all signal by pidfd).
+// glibc 2.36's <sys/pidfd.h> lacks extern "C" (it links as C++ symbols that do not exist), so
+// call the kernel directly.
 #pragma once
 
 #include <signal.h>
