@@ -68,13 +68,13 @@ std::string ProtocolName(int protocol) {
 
 }  // namespace
 
-std::string DenialToJson(const Denial& d) {
+nlohmann::ordered_json DenialToJsonValue(const Denial& d) {
   nlohmann::ordered_json j;
   j["event"] = "denial";
   j["verdict"] = VerdictName(d.verdict);
   if (d.verdict == Verdict::kDropped) {
     j["dropped"] = d.dropped;
-    return j.dump();
+    return j;
   }
   j["entrypoint"] = d.entrypoint;
   j["cgroup_id"] = d.cgroup_id;
@@ -89,8 +89,12 @@ std::string DenialToJson(const Denial& d) {
   j["protocol"] = ProtocolName(d.protocol);
   j["sock_type"] = d.sock_type;
   j["timestamp_ns"] = d.timestamp_ns;
+  return j;
+}
+
+std::string DenialToJson(const Denial& d) {
   // Invalid UTF-8 in comm must not throw: replace it.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return DenialToJsonValue(d).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace shim::net

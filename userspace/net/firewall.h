@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
 #include "net/policy.h"
 
 struct net_policy;  // the bpftool-generated skeletons (bpf/net_policy.bpf.c, bpf/net_unix.bpf.c)
@@ -141,5 +142,7 @@ class Firewall {
 //  "timestamp_ns":...}
 // and {"event":"denial","verdict":"dropped","dropped":17} for rate-limit losses.
 std::string DenialToJson(const Denial& denial);
+// The same as a JSON value (invalid UTF-8 in comm is replaced when it is dumped).
+nlohmann::ordered_json DenialToJsonValue(const Denial& denial);
 
 }  // namespace shim::net

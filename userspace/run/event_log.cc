@@ -31,6 +31,7 @@ void EventLog::Write(nlohmann::ordered_json event) {
   if (dropped_ > 0) {
     // Try to say what was lost before this event, so readers can account for every request.
     nlohmann::ordered_json note;
+    note["ts"] = line["ts"];
     note["event"] = "events_dropped";
     note["count"] = dropped_;
     text = note.dump() + "\n" + text;

@@ -16,6 +16,7 @@
 #include "common/terminal_text.h"
 #include "net/policy.h"
 #include "net/socket_in_cgroup.h"
+#include "run/events.h"
 #include "run/sockaddr.h"
 #include "void/landlock.h"
 
@@ -133,7 +134,7 @@ absl::StatusOr<UniqueFd> RunNetwork::MakeListener(const spec::Entrypoint& entryp
 void RunNetwork::Drain(EventLog& events, bool quiet) {
   (void)firewall_->ConsumeDenials([&](const net::Denial& denial) {
     summary_.Add(denial);
-    events.Write(nlohmann::ordered_json::parse(net::DenialToJson(denial)));
+    events.Write(events::Denial(denial));
     // comm and abstract socket names are the void's bytes: escaped for the terminal.
     if (!quiet) {
       std::fprintf(stderr, "shim-bpf: network: %s\n", ForTerminal(DescribeDenial(denial)).c_str());

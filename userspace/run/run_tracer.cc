@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "run/events.h"
 #include "trace/process_event.h"
 
 namespace shim::run {
@@ -25,11 +26,7 @@ void RunTracer::Drain(EventLog& events) {
     if (auto it = entrypoints_.find(event.cgroup_id); it != entrypoints_.end()) {
       named.entrypoint = it->second;
     }
-    nlohmann::ordered_json line = nlohmann::ordered_json::parse(trace::ToJsonLine(named));
-    line["event"] = absl::StrCat("process_", line["event"].get<std::string>());
-    line.erase("ts_ns");  // EventLog stamps wall-clock time; keep the kernel's monotonic time too
-    line["mono_ns"] = event.timestamp_ns;
-    events.Write(std::move(line));
+    events.Write(events::Process(named));
   });
   if (!status.ok()) {
     std::fprintf(stderr, "shim-bpf: --trace: %s\n", std::string(status.message()).c_str());

@@ -31,6 +31,7 @@
 #include "common/status_macros.h"
 #include "common/terminal_text.h"
 #include "run/event_log.h"
+#include "run/events.h"
 #include "run/instance_args.h"
 #include "run/run_network.h"
 #include "run/run_resources.h"
@@ -78,7 +79,19 @@ struct LiveInstance {
   std::optional<absl::Time> deadline;
   bool timed_out = false;
   std::string trigger_source;  // the client address of a listener's connection (per-source caps)
+  bool kill_failure_reported = false;
 };
+
+// Kills every process of the instance (cgroup.kill, or the v1 fallback). A failure is said once
+// per instance on stderr: the instance may outlive its timeout or the run's shutdown.
+void KillInstance(LiveInstance& live) {
+  if (!live.cgroup) return;
+  absl::Status killed = live.cgroup->Kill();
+  if (killed.ok() || live.kill_failure_reported) return;
+  live.kill_failure_reported = true;
+  std::fprintf(stderr, "shim-bpf: %s: cannot kill its processes: %s\n", live.name.c_str(),
+               std::string(killed.message()).c_str());
+}
 
 // One instance between its request and its start: what the spawn reads (argv, the fds the
 // instance receives, its cgroup) lives here until the spawn has finished, which for a triggered
@@ -216,12 +229,7 @@ class Supervisor {
 
   // Starts the Startup entrypoints and serves until the run is over. Returns the exit status.
   int Serve() {
-    nlohmann::ordered_json start;
-    start["event"] = "run_start";
-    start["run_id"] = cgroups_->run_id();
-    start["spec"] = spec_.source_path;
-    start["supervisor_pid"] = getpid();
-    events_->Write(std::move(start));
+    events_->Write(events::RunStart(cgroups_->run_id(), spec_.source_path, getpid()));
     // Triggered instances are spawned on worker threads, made now: after the privilege drop and
     // with the loop's signals blocked, which threads inherit. --debug spawns inline, so each
     // stopped void is announced before the next request is taken.
@@ -249,10 +257,7 @@ class Supervisor {
     KillEverything();
     network_->Drain(*events_, options_.quiet);
     if (tracer_) tracer_->Drain(*events_);
-    nlohmann::ordered_json end;
-    end["event"] = "run_end";
-    end["exit_code"] = exit_status_.value_or(0);
-    events_->Write(std::move(end));
+    events_->Write(events::RunEnd(exit_status_.value_or(0)));
     return exit_status_.value_or(0);
   }
 
@@ -348,12 +353,8 @@ class Supervisor {
     const spec::Entrypoint& entrypoint = *state.spec;
     if (!pending.result.ok()) {
       if (state.source) state.source->Finished(pending.trigger_source);
-      nlohmann::ordered_json failed;
-      failed["event"] = "spawn_failed";
-      failed["entrypoint"] = entrypoint.name;
-      failed["instance"] = pending.name;
-      failed["error"] = std::string(pending.result.status().message());
-      events_->Write(std::move(failed));
+      events_->Write(events::SpawnFailed(entrypoint.name, pending.name,
+                                         std::string(pending.result.status().message())));
       return absl::Status(
           pending.result.status().code(),
           absl::StrCat("entrypoint ", entrypoint.name, ": ", pending.result.status().message()));
@@ -369,19 +370,13 @@ class Supervisor {
     live->started = absl::Now();
     if (entrypoint.limits.timeout) live->deadline = live->started + *entrypoint.limits.timeout;
     if (absl::Status s = Watch(live->pidfd.get()); !s.ok()) {
-      (void)live->cgroup->Kill();
+      KillInstance(*live);
       siginfo_t info{};
       waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(live->pidfd.get()), &info, WEXITED);
       if (state.source) state.source->Finished(live->trigger_source);
       return s;
     }
-    nlohmann::ordered_json event;
-    event["event"] = "spawn";
-    event["entrypoint"] = entrypoint.name;
-    event["instance"] = live->name;
-    event["pid"] = live->pid;
-    event["cgroup"] = live->cgroup->v2_path();
-    events_->Write(std::move(event));
+    events_->Write(events::Spawn(entrypoint.name, live->name, live->pid, live->cgroup->v2_path()));
     if (options_.debug) {
       std::fprintf(stderr,
                    "shim-bpf: %s: pid %d stopped before exec; attach a debugger (gdb -p %d), "
@@ -412,23 +407,18 @@ class Supervisor {
     Unwatch(pidfd);
     // The void's init is gone, so is its pid namespace; the cgroup may still hold processes
     // that joined v1 hierarchies only: kill them before reading the peak.
-    (void)live.cgroup->Kill();
+    KillInstance(live);
     const bool signalled = info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
-    nlohmann::ordered_json event;
-    event["event"] = "exit";
-    event["entrypoint"] = live.entrypoint->spec->name;
-    event["instance"] = live.name;
-    event["pid"] = live.pid;
-    if (signalled) {
-      event["signal"] = info.si_status;
-    } else {
-      event["exit_code"] = info.si_status;
-    }
-    event["duration_ms"] = absl::ToDoubleMilliseconds(absl::Now() - live.started);
-    if (auto peak = live.cgroup->PeakMemoryBytes()) event["peak_memory_bytes"] = *peak;
-    if (live.cgroup->OomKilled()) event["oom_killed"] = true;
-    if (live.timed_out) event["timed_out"] = true;
-    events_->Write(std::move(event));
+    events::ExitFacts exit;
+    exit.entrypoint = live.entrypoint->spec->name;
+    exit.instance = live.name;
+    exit.pid = live.pid;
+    (signalled ? exit.signal : exit.exit_code) = info.si_status;
+    exit.duration_ms = absl::ToDoubleMilliseconds(absl::Now() - live.started);
+    exit.peak_memory_bytes = live.cgroup->PeakMemoryBytes();
+    exit.oom_killed = live.cgroup->OomKilled();
+    exit.timed_out = live.timed_out;
+    events_->Write(events::Exit(exit));
     if (live.entrypoint->startup() && !exit_status_ && !stopping_) {
       const int status = signalled ? 128 + info.si_status : info.si_status;
       if (status != 0) exit_status_ = status;
@@ -462,11 +452,7 @@ class Supervisor {
     if (absl::IsResourceExhausted(why)) resources_short_ = true;
     std::fprintf(stderr, "shim-bpf: %s: request refused: %s\n", state.spec->name.c_str(),
                  ForTerminal(why.message()).c_str());
-    nlohmann::ordered_json event;
-    event["event"] = "trigger_refused";
-    event["entrypoint"] = state.spec->name;
-    event["error"] = std::string(why.message());
-    events_->Write(std::move(event));
+    events_->Write(events::TriggerRefused(state.spec->name, std::string(why.message())));
   }
 
   // A trigger's request is taken only below the entrypoint's concurrency and while the spawn
@@ -573,11 +559,11 @@ class Supervisor {
     for (auto& [fd, live] : instances_) {
       if (live->deadline && !live->timed_out && *live->deadline <= now) {
         live->timed_out = true;
-        (void)live->cgroup->Kill();
+        KillInstance(*live);
       }
     }
     if (stopping_ && now >= shutdown_deadline_) {
-      for (auto& [fd, live] : instances_) (void)live->cgroup->Kill();
+      for (auto& [fd, live] : instances_) KillInstance(*live);
     }
   }
 
@@ -630,7 +616,7 @@ class Supervisor {
     // Spawns under way finish first (their instances are registered), so none escapes the kill.
     if (spawners_) spawners_->Drain();
     for (auto& [fd, live] : instances_) {
-      if (live->cgroup) (void)live->cgroup->Kill();
+      KillInstance(*live);
       siginfo_t info{};
       waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED);
     }

@@ -39,13 +39,13 @@ absl::string_view EventKindName(EventKind kind) {
   return "unknown";
 }
 
-std::string ToJsonLine(const ProcessEvent& event) {
+nlohmann::ordered_json ToJsonValue(const ProcessEvent& event) {
   nlohmann::ordered_json j;
   j["event"] = std::string(EventKindName(event.kind));
   j["ts_ns"] = event.timestamp_ns;
   if (event.kind == EventKind::kLost) {
     j["lost"] = event.lost;
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return j;
   }
   j["pid"] = event.pid;
   j["tgid"] = event.tgid;
@@ -60,8 +60,12 @@ std::string ToJsonLine(const ProcessEvent& event) {
     j["exit_signal"] = event.exit_signal;
   }
   if (!event.entrypoint.empty()) j["entrypoint"] = event.entrypoint;
+  return j;
+}
+
+std::string ToJsonLine(const ProcessEvent& event) {
   // comm and argv come from untrusted processes and need not be UTF-8: replace, never throw.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return ToJsonValue(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 absl::StatusOr<ProcessEvent> FromJsonLine(absl::string_view line) {

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
 
 namespace shim::trace {
 
@@ -45,6 +46,8 @@ absl::string_view EventKindName(EventKind kind);  // "snapshot", "fork", "exec",
 //  "argv":["ls","-l"],"cgroup_id":7}
 // Fields that do not apply to the kind are omitted.
 std::string ToJsonLine(const ProcessEvent& event);
+// The same as a JSON value (invalid UTF-8 is replaced when it is dumped).
+nlohmann::ordered_json ToJsonValue(const ProcessEvent& event);
 
 // Parses one line written by ToJsonLine. Unknown fields are ignored (forward compatibility);
 // a missing "event" or a wrongly typed field is an error naming the field.
