@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "cgroup/cgroup2.h"
 #include "cgroup/members.h"
+#include "common/annotate.h"
 #include "common/errno_status.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
@@ -53,7 +54,7 @@ absl::Status WriteControl(const std::string& dir, const std::string& file,
                           const std::string& value) {
   absl::Status s = WriteStringToFile(absl::StrCat(dir, "/", file), value);
   if (!s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("set ", file, "=", value, ": ", s.message()));
+    return Annotate(s, absl::StrCat("set ", file, "=", value));
   }
   return s;
 }
@@ -503,8 +504,7 @@ absl::StatusOr<InstanceCgroup> RunCgroups::CreateInstance(const std::string& ent
   // Errors name the limit, e.g. "/entrypoints/a/limits/pids: set pids.max=...: ...".
   auto named = [&](Resource r, absl::Status status) {
     if (status.ok()) return status;
-    return absl::Status(status.code(),
-                        absl::StrCat(limits.pointer, "/", ResourceName(r), ": ", status.message()));
+    return Annotate(status, absl::StrCat(limits.pointer, "/", ResourceName(r)));
   };
   auto apply_memory = [&]() -> absl::Status {
     const std::string dir = dir_for(Resource::kMemory);

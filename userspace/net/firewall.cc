@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cgroup/cgroup2.h"
+#include "common/annotate.h"
 #include "common/errno_status.h"
 #include "common/status_macros.h"
 #include "net_policy.skel.h"
@@ -240,8 +241,7 @@ absl::StatusOr<std::unique_ptr<Firewall>> Firewall::Attach(int run_cgroup_fd,
       absl::Status status =
           ErrnoStatus(absl::StrCat("attach ", hook.program, " to ", path_level.first), err);
       if (!options.allow_degraded) {
-        return absl::Status(status.code(), absl::StrCat("missing guarantee: ", hook.guarantee, ": ",
-                                                        status.message()));
+        return Annotate(status, absl::StrCat("missing guarantee: ", hook.guarantee));
       }
       fw->missing_.push_back(absl::StrCat(hook.guarantee, ": ", status.message()));
       continue;
@@ -254,8 +254,7 @@ absl::StatusOr<std::unique_ptr<Firewall>> Firewall::Attach(int run_cgroup_fd,
     constexpr const char* kGuarantee =
         "abstract unix sockets refused (cgroup/connect_unix, sendmsg_unix; Linux >= 6.7)";
     if (!options.allow_degraded) {
-      return absl::Status(s.code(),
-                          absl::StrCat("missing guarantee: ", kGuarantee, ": ", s.message()));
+      return Annotate(s, absl::StrCat("missing guarantee: ", kGuarantee));
     }
     fw->missing_.push_back(absl::StrCat(kGuarantee, ": ", s.message()));
   }
@@ -322,7 +321,7 @@ absl::Status Firewall::AddEntrypoint(uint64_t entrypoint_cgroup_id, const std::s
   Progress done;
   if (absl::Status s = WriteEntries(skel_, entrypoint_cgroup_id, policy, done); !s.ok()) {
     DeleteEntries(skel_, entrypoint_cgroup_id, policy, done);
-    return absl::Status(s.code(), absl::StrCat("entrypoint ", name, ": ", s.message()));
+    return Annotate(s, absl::StrCat("entrypoint ", name));
   }
   // The policy entry goes in last: until it is there, the entrypoint is denied everything, so a
   // half-written rule set is never enforced as complete.

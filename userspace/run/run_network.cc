@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cgroup/cgroup2.h"
+#include "common/annotate.h"
 #include "common/errno_status.h"
 #include "common/status_macros.h"
 #include "common/terminal_text.h"
@@ -124,9 +125,7 @@ absl::StatusOr<UniqueFd> RunNetwork::MakeListener(const spec::Entrypoint& entryp
   absl::StatusOr<UniqueFd> fd = net::BindSocketInCgroup(
       dir_fd.get(), SOCK_STREAM, reinterpret_cast<sockaddr*>(&storage), length, SOMAXCONN);
   if (!fd.ok()) {
-    return absl::Status(fd.status().code(),
-                        absl::StrCat(pointer, ": cannot listen on ", address.text, ": ",
-                                     fd.status().message()));
+    return Annotate(fd.status(), absl::StrCat(pointer, ": cannot listen on ", address.text));
   }
   return fd;
 }

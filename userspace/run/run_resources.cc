@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/annotate.h"
 #include "common/errno_status.h"
 #include "common/host_path.h"
 #include "common/status_macros.h"
@@ -50,7 +51,7 @@ UnixSocketFile::~UnixSocketFile() {
 absl::StatusOr<std::pair<UniqueFd, UnixSocketFile>> RunResources::BindUnixListener(
     const std::string& path, const std::string& pointer) {
   auto at = [&pointer, &path](const absl::Status& s) {
-    return absl::Status(s.code(), absl::StrCat(pointer, ": UnixListener ", path, ": ", s.message()));
+    return Annotate(s, absl::StrCat(pointer, ": UnixListener ", path));
   };
   const std::string::size_type slash = path.rfind('/');
   const std::string folder = slash == 0 ? "/" : path.substr(0, slash);

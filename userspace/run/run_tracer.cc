@@ -1,4 +1,5 @@
 #include "run/run_tracer.h"
+#include "common/annotate.h"
 
 #include <cstdio>
 
@@ -14,8 +15,7 @@ absl::StatusOr<std::unique_ptr<RunTracer>> RunTracer::Start(uint64_t run_cgroup_
   scope.cgroup_id = run_cgroup_id;
   absl::StatusOr<std::unique_ptr<trace::Tracer>> tracer = trace::Tracer::Start(scope);
   if (!tracer.ok()) {
-    return absl::Status(tracer.status().code(),
-                        absl::StrCat("--trace: ", tracer.status().message()));
+    return Annotate(tracer.status(), "--trace");
   }
   return std::unique_ptr<RunTracer>(new RunTracer(*std::move(tracer)));
 }

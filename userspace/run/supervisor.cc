@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cgroup/run_cgroups.h"
+#include "common/annotate.h"
 #include "common/deferred_close.h"
 #include "common/errno_status.h"
 #include "common/pidfd.h"
@@ -136,8 +137,8 @@ class Supervisor {
     ASSIGN_OR_RETURN(cgroups_, cgroup::RunCgroups::Create(cgroup_options));
     for (const spec::Entrypoint& entrypoint : spec_.entrypoints) {
       if (absl::Status s = cgroups_->CheckEnforceable(entrypoint.limits); !s.ok()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("entrypoint ", entrypoint.name, ": ", s.message()));
+        return Annotate(absl::FailedPreconditionError(s.message()),
+                        absl::StrCat("entrypoint ", entrypoint.name));
       }
       // Creates the entrypoint's cgroup (the firewall keys its policy by it) and a spare
       // instance cgroup, so the first spawn does not wait for mkdir.
@@ -169,9 +170,7 @@ class Supervisor {
       void_options.mount_template_after = 0;
       auto prepared = sandbox::PreparedVoid::Prepare(entrypoint, void_options);
       if (!prepared.ok()) {
-        return absl::Status(
-            prepared.status().code(),
-            absl::StrCat("entrypoint ", entrypoint.name, ": ", prepared.status().message()));
+        return Annotate(prepared.status(), absl::StrCat("entrypoint ", entrypoint.name));
       }
       state->prepared = *std::move(prepared);
       const uint32_t concurrency =
@@ -355,9 +354,7 @@ class Supervisor {
       if (state.source) state.source->Finished(pending.trigger_source);
       events_->Write(events::SpawnFailed(entrypoint.name, pending.name,
                                          std::string(pending.result.status().message())));
-      return absl::Status(
-          pending.result.status().code(),
-          absl::StrCat("entrypoint ", entrypoint.name, ": ", pending.result.status().message()));
+      return Annotate(pending.result.status(), absl::StrCat("entrypoint ", entrypoint.name));
     }
     auto live = std::make_unique<LiveInstance>();
     live->entrypoint = &state;

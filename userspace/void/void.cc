@@ -26,6 +26,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/annotate.h"
 #include "common/errno_status.h"
 #include "common/file_util.h"
 #include "common/host_path.h"
@@ -104,14 +105,12 @@ absl::Status AddMount(PreparedVoid::Plan& plan, const std::string& written_host_
                       const std::string& void_path, uint64_t attr, std::string what) {
   absl::StatusOr<std::string> canonical = CanonicalTrustedPath(written_host_path);
   if (!canonical.ok()) {
-    return absl::Status(canonical.status().code(),
-                        absl::StrCat(what, ": ", canonical.status().message()));
+    return Annotate(canonical.status(), what);
   }
   std::string host_path = *std::move(canonical);
   absl::StatusOr<UniqueFd> source = OpenNoSymlinks(host_path, O_PATH);
   if (!source.ok()) {
-    return absl::Status(source.status().code(),
-                        absl::StrCat(what, ": ", source.status().message()));
+    return Annotate(source.status(), what);
   }
   struct stat st;
   if (fstat(source->get(), &st) != 0) {
@@ -476,7 +475,7 @@ absl::StatusOr<int> TemplateForThisSpawn(const PreparedVoid::Plan& plan) {
   if (template_fd >= 0 || spawned_before < plan.options.mount_template_after) return template_fd;
   absl::StatusOr<int> fd = EnsureTemplate(plan);
   if (!fd.ok()) {
-    return absl::Status(fd.status().code(), absl::StrCat("void template: ", fd.status().message()));
+    return Annotate(fd.status(), "void template");
   }
   return *fd;
 }
@@ -552,7 +551,7 @@ absl::Status WriteIdMaps(const PreparedVoid::Plan& plan, pid_t pid) {
        {std::pair<const char*, const std::string*>{"/uid_map", &plan.uid_map},
         std::pair<const char*, const std::string*>{"/gid_map", &plan.gid_map}}) {
     if (absl::Status s = WriteStringToFile(proc + file, *content); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("void step 'id_map' failed: ", s.message()));
+      return Annotate(s, "void step 'id_map' failed");
     }
   }
   return absl::OkStatus();
@@ -629,17 +628,15 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   auto plan = std::make_unique<Plan>();
   plan->options = options;
   plan->entrypoint = entrypoint.name;
-  const std::string prefix = absl::StrCat("entrypoint '", entrypoint.name, "': ");
-  auto with_prefix = [&](const absl::Status& s) {
-    return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
-  };
+  // Errors say what is wrong with this void, not which entrypoint it is: the caller (the
+  // supervisor, which owns the name) says that once.
 
   // The binary and what it needs to start.
   if (entrypoint.binary_path.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(prefix, "no binary path"));
+    return absl::InvalidArgumentError("no binary path");
   }
   if (access(entrypoint.binary_path.c_str(), X_OK) != 0) {
-    return with_prefix(ErrnoStatus(absl::StrCat("binary ", entrypoint.binary_path)));
+    return ErrnoStatus(absl::StrCat("binary ", entrypoint.binary_path));
   }
   // The binary is shown at its own path, so that argv[0], comm, /proc/self/exe and programs that
   // re-execute themselves (sys.executable) all find the real name.
@@ -649,16 +646,14 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   plan->cwd = entrypoint.cwd.value_or("/");
   absl::StatusOr<std::vector<DependencyBind>> deps = ResolveElfDependencies(
       entrypoint.binary_path, plan->binary_in_void, HostLibrarySearchPath());
-  if (!deps.ok()) return with_prefix(deps.status());
+  if (!deps.ok()) return deps.status();
   plan->dependencies = *deps;
 
   constexpr uint64_t kRo = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   using namespace landlock;
   auto add = [&](const std::string& host, std::string in_void, uint64_t attr, std::string what,
                  uint64_t access) -> absl::Status {
-    if (absl::Status s = AddMount(*plan, host, in_void, attr, std::move(what)); !s.ok()) {
-      return with_prefix(s);
-    }
+    RETURN_IF_ERROR(AddMount(*plan, host, in_void, attr, std::move(what)));
     plan->landlock_rules.push_back({std::move(in_void), access});
     return absl::OkStatus();
   };
@@ -667,7 +662,7 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   if (plan->init) {
     if (options.init_binary.empty()) {
       return absl::FailedPreconditionError(
-          absl::StrCat(prefix, "\"init\": true, but no shim-init binary is configured"));
+          "\"init\": true, but no shim-init binary is configured");
     }
     RETURN_IF_ERROR(add(options.init_binary, kInitInVoid, kRo, "shim-init", kReadFile | kExecute));
   }
@@ -701,13 +696,13 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
       std::string in_void = Normal(fs->environment_path);
       if (in_void.empty() || in_void[0] != '/' || in_void == "/") {
         return absl::InvalidArgumentError(
-            absl::StrCat(prefix, env.pointer, ": environment_path must be absolute and not /"));
+            absl::StrCat(env.pointer, ": environment_path must be absolute and not /"));
       }
       uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
       if (!fs->exec) attr |= MOUNT_ATTR_NOEXEC;
       if (fs->read_only) attr |= MOUNT_ATTR_RDONLY;
       absl::Status s = AddMount(*plan, host, in_void, attr, absl::StrCat("grant ", env.pointer));
-      if (!s.ok()) return with_prefix(s);
+      if (!s.ok()) return s;
       plan->landlock_rules.push_back(
           {in_void, (fs->read_only ? kReadOnly : kReadWrite) | (fs->exec ? kExecute : 0)});
     } else if (const auto* t = std::get_if<spec::EnvTmpfs>(&env.kind)) {
@@ -715,7 +710,7 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
       tmpfs.void_path = Normal(t->environment_path);
       if (tmpfs.void_path.empty() || tmpfs.void_path[0] != '/' || tmpfs.void_path == "/") {
         return absl::InvalidArgumentError(
-            absl::StrCat(prefix, env.pointer, ": environment_path must be absolute and not /"));
+            absl::StrCat(env.pointer, ": environment_path must be absolute and not /"));
       }
       tmpfs.target = absl::StrCat(kStagingDir, tmpfs.void_path);
       // An inode per 4 KiB, at least 64: a full tmpfs runs out of bytes before inodes.
@@ -733,14 +728,14 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   }
   if (plan->hostname.size() > 64 || plan->domainname.size() > 64) {
     return absl::InvalidArgumentError(
-        absl::StrCat(prefix, "hostname or domain name over 64 bytes"));
+        "hostname or domain name over 64 bytes");
   }
   plan->proc_target = absl::StrCat(kStagingDir, "/proc");
   if (plan->procfs) {
     for (const MountEntry& m : plan->mounts) {
       if (m.void_path == "/proc" || absl::StartsWith(m.void_path, "/proc/")) {
         return absl::InvalidArgumentError(
-            absl::StrCat(prefix, m.what, " at ", m.void_path, " conflicts with Procfs"));
+            absl::StrCat(m.what, " at ", m.void_path, " conflicts with Procfs"));
       }
     }
     plan->landlock_rules.push_back({"/proc", kReadOnly});
@@ -749,14 +744,14 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   for (const TmpfsEntry& t : plan->tmpfs) {
     for (const MountEntry& m : plan->mounts) {
       if (IsSameOrBeneath(m.void_path, t.void_path) || IsSameOrBeneath(t.void_path, m.void_path)) {
-        return absl::InvalidArgumentError(absl::StrCat(prefix, "Tmpfs at ", t.void_path,
+        return absl::InvalidArgumentError(absl::StrCat("Tmpfs at ", t.void_path,
                                                        " overlaps ", m.what, " at ", m.void_path));
       }
     }
     for (const TmpfsEntry& other : plan->tmpfs) {
       if (&other != &t && IsSameOrBeneath(other.void_path, t.void_path)) {
         return absl::InvalidArgumentError(
-            absl::StrCat(prefix, "Tmpfs at ", other.void_path, " overlaps Tmpfs at ", t.void_path));
+            absl::StrCat("Tmpfs at ", other.void_path, " overlaps Tmpfs at ", t.void_path));
       }
     }
   }
@@ -767,7 +762,7 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   plan->network = entrypoint.network.has_value();
   if (!plan->network) {
     absl::StatusOr<int> netns = SharedEmptyNetns();
-    if (!netns.ok()) return with_prefix(netns.status());
+    if (!netns.ok()) return netns.status();
     plan->empty_netns = *netns;
   }
 
@@ -790,7 +785,7 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   seccomp_policy.network = plan->network;
   seccomp_policy.unix_sockets = entrypoint.unix_sockets;
   absl::StatusOr<std::vector<sock_filter>> filter = CompileSeccompFilter(seccomp_policy);
-  if (!filter.ok()) return with_prefix(filter.status());
+  if (!filter.ok()) return filter.status();
   plan->seccomp = std::move(*filter);
   ASSIGN_OR_RETURN(plan->cap_last_cap, CapLastCap());
   plan->ignored_signals = IgnoredSignals();
@@ -798,17 +793,17 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
   plan->gid_map = absl::StrCat(options.inside_gid, " ", options.host_gid, " 1\n");
   if (options.kill_on_supervisor_death) {
     plan->supervisor_pidfd.reset(PidfdOpen(getpid()));
-    if (!plan->supervisor_pidfd) return with_prefix(ErrnoStatus("pidfd_open(supervisor)"));
+    if (!plan->supervisor_pidfd) return ErrnoStatus("pidfd_open(supervisor)");
     fcntl(plan->supervisor_pidfd.get(), F_SETFD, FD_CLOEXEC);
   }
   plan->memfd_noexec.reset(open("/proc/sys/vm/memfd_noexec", O_WRONLY | O_CLOEXEC));
   if (!plan->memfd_noexec && errno != ENOENT) {
-    return with_prefix(ErrnoStatus("open /proc/sys/vm/memfd_noexec"));
+    return ErrnoStatus("open /proc/sys/vm/memfd_noexec");
   }
   plan->template_wanted = !plan->procfs && options.mount_template;
   if (plan->template_wanted && options.mount_template_after == 0) {
     absl::StatusOr<int> fd = EnsureTemplate(*plan);
-    if (!fd.ok()) return with_prefix(fd.status());
+    if (!fd.ok()) return fd.status();
   }
   return std::unique_ptr<PreparedVoid>(new PreparedVoid(std::move(plan)));
 }

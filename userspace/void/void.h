@@ -74,9 +74,10 @@ class PreparedVoid {
   // Resolves the binary and its ELF dependencies, checks every grant, compiles the seccomp filter,
   // creates the process-wide empty network namespace on first need (without a network grant) and,
   // with mount_template_after == 0, the mount template. Needs the supervisor's privileges (root:
-  // CAP_SYS_ADMIN for the namespaces). Errors name the entrypoint and what is wrong ("binary X:
-  // ENOENT", "X is a script", "library L needed by B not found", "grant
-  // /entrypoints/e/environment/2: host path H: ENOENT", "Landlock is not available").
+  // CAP_SYS_ADMIN for the namespaces). Errors say what is wrong, not which entrypoint (the caller
+  // owns that name and says it once): "binary X: ENOENT", "X is a script", "library L needed by
+  // B not found", "grant /entrypoints/e/environment/2: host path H: ENOENT", "Landlock is not
+  // available".
   static absl::StatusOr<std::unique_ptr<PreparedVoid>> Prepare(const spec::Entrypoint& entrypoint,
                                                                const VoidOptions& options = {});
 

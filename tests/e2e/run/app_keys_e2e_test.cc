@@ -122,6 +122,22 @@ TEST(AppKeysE2e, AUnixListenerServesEachConnectionOnStdio) {
   EXPECT_EQ(ReadFileOrEmpty(socket_path), "not a socket") << "left alone";
 }
 
+// An error from a module below the supervisor names the entrypoint once (the supervisor owns the
+// name; the void says only what is wrong with it).
+TEST(AppKeysE2e, ARunErrorNamesTheEntrypointOnce) {
+  SHIM_REQUIRE_PRIVILEGED();
+  RunFixtureDir dir;
+  const std::string script = dir.path() + "/script.sh";
+  std::ofstream(script) << "#!/bin/sh\necho hi\n";
+  chmod(script.c_str(), 0755);
+  std::ofstream(dir.path() + "/s.json")
+      << R"({"binary": ")" << script << R"(", "entrypoints": {"web": {}}})";
+  CommandResult r = RunCommand({kShim, "run", "-q", dir.path() + "/s.json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("entrypoint web: "));
+  EXPECT_EQ(r.err.find("web"), r.err.rfind("web")) << r.err;
+}
+
 // A channel end as a stream: a program's stdout as a pipe's Tx end makes each of its writes a
 // message, and the handler that message triggers reads it on stdin. A pipeline of two voids made
 // of programs that know nothing about shim-bpf.
