@@ -107,6 +107,21 @@ struct PendingSpawn {
   absl::StatusOr<sandbox::Instance> result = absl::UnknownError("not spawned yet");
 };
 
+// "64M", "1G", "1536K", or bytes, as a spec writes sizes.
+std::string FormatBytes(uint64_t bytes) {
+  for (const auto& [unit, size] : {std::pair<const char*, uint64_t>{"G", 1ull << 30},
+                                   {"M", 1ull << 20}, {"K", 1ull << 10}}) {
+    if (bytes >= size && bytes % size == 0) return absl::StrCat(bytes / size, unit);
+  }
+  return absl::StrCat(bytes);
+}
+
+// "SIGSEGV" for 11 (sigabbrev_np), or "signal N".
+std::string SignalName(int signal) {
+  const char* name = sigabbrev_np(signal);
+  return name != nullptr ? absl::StrCat("SIG", name) : absl::StrCat("signal ", signal);
+}
+
 // shim-init, for entrypoints with "init": true: beside the shim-bpf executable.
 std::string InitBinaryPath() {
   std::error_code error;
@@ -416,6 +431,7 @@ class Supervisor {
     exit.oom_killed = live.cgroup->OomKilled();
     exit.timed_out = live.timed_out;
     events_->Write(events::Exit(exit));
+    ReportAbnormalEnd(live, exit);
     if (live.entrypoint->startup() && !exit_status_ && !stopping_) {
       const int status = signalled ? 128 + info.si_status : info.si_status;
       if (status != 0) exit_status_ = status;
@@ -423,6 +439,25 @@ class Supervisor {
     if (live.entrypoint->source) live.entrypoint->source->Finished(live.trigger_source);
     instances_.erase(it);  // removes the instance's cgroups
     resources_short_ = false;
+  }
+
+  // One line on stderr for an instance that did not end on its own terms (killed by the OOM
+  // killer, past its timeout, or by a signal), naming the limit that fired: without --events the
+  // user would see only an exit status. Not for what a requested stop did.
+  void ReportAbnormalEnd(const LiveInstance& live, const events::ExitFacts& exit) const {
+    const spec::Limits& limits = live.entrypoint->spec->limits;
+    std::string why;
+    if (exit.oom_killed) {
+      why = absl::StrCat("killed by the OOM killer: over its memory limit (limits.memory ",
+                         limits.memory_bytes ? FormatBytes(*limits.memory_bytes) : "?", ")");
+    } else if (exit.timed_out) {
+      why = absl::StrCat("killed: ran past its timeout (limits.timeout ",
+                         limits.timeout ? absl::FormatDuration(*limits.timeout) : "?", ")");
+    } else if (exit.signal && !stopping_) {
+      why = absl::StrCat("killed by signal ", *exit.signal, " (", SignalName(*exit.signal), ")");
+    }
+    if (why.empty()) return;
+    std::fprintf(stderr, "shim-bpf: %s (pid %d): %s\n", live.name.c_str(), live.pid, why.c_str());
   }
 
   // Takes one request; false when there was none after all (a client gave up before its
