@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "common/annotate.h"
 #include "common/errno_status.h"
 #include "common/file_util.h"
+#include "common/privilege.h"
 #include "common/status_macros.h"
 #include "common/unique_fd.h"
 
@@ -313,8 +315,10 @@ struct RunCgroups::State {
       absl::Status s = RemoveTree(dir);
       if (status.ok()) status = s;
     }
-    // Leave <base>/shim-bpf when it is empty (a concurrent run's dir keeps it; EBUSY is fine),
-    // except where this process moved itself into it.
+    // Remove <base>/shim-bpf when it is empty (a concurrent run's dir keeps it; EBUSY is fine),
+    // except where this process moved itself into it. A hierarchy's root is mode 0555, so this
+    // takes CAP_DAC_OVERRIDE, which the supervisor keeps dormant for exactly this.
+    ScopedCapability dac_override(CAP_DAC_OVERRIDE);
     if (!plan.v2_move_self) (void)rmdir(absl::StrCat(plan.v2_base, "/", kShimDir).c_str());
     for (const RunV1& h : v1) (void)rmdir(absl::StrCat(h.base, "/", kShimDir).c_str());
     return status;

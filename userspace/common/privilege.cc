@@ -62,10 +62,12 @@ std::string CapabilityName(int cap) {
   return absl::StrCat("CAP_", cap);
 }
 
-absl::Status KeepOnlyCapabilities(const std::vector<int>& keep) {
-  auto kept = [&keep](int cap) {
-    for (int k : keep) {
-      if (k == cap) return true;
+absl::Status KeepOnlyCapabilities(const std::vector<int>& keep, const std::vector<int>& dormant) {
+  auto kept = [&keep, &dormant](int cap) {
+    for (const auto* list : {&keep, &dormant}) {
+      for (int k : *list) {
+        if (k == cap) return true;
+      }
     }
     return false;
   };
@@ -87,10 +89,41 @@ absl::Status KeepOnlyCapabilities(const std::vector<int>& keep) {
     data[cap / 32].effective |= 1u << (cap % 32);
     data[cap / 32].permitted |= 1u << (cap % 32);
   }
+  for (int cap : dormant) {
+    if (cap < 0 || cap >= 64) continue;
+    data[cap / 32].permitted |= 1u << (cap % 32);
+  }
   if (syscall(SYS_capset, &header, data) != 0) {
     return absl::InternalError(absl::StrCat("capset: ", strerror(errno)));
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// Sets or clears `cap` in the calling thread's effective set; false when it is not permitted.
+bool SetEffective(int cap, bool on) {
+  if (cap < 0 || cap >= 64) return false;
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &header, data) != 0) return false;
+  const uint32_t bit = 1u << (cap % 32);
+  if ((data[cap / 32].permitted & bit) == 0) return false;
+  if (((data[cap / 32].effective & bit) != 0) == on) return false;  // nothing to change
+  if (on) {
+    data[cap / 32].effective |= bit;
+  } else {
+    data[cap / 32].effective &= ~bit;
+  }
+  return syscall(SYS_capset, &header, data) == 0;
+}
+
+}  // namespace
+
+ScopedCapability::ScopedCapability(int cap) : cap_(cap), raised_(SetEffective(cap, true)) {}
+
+ScopedCapability::~ScopedCapability() {
+  if (raised_) SetEffective(cap_, false);
 }
 
 }  // namespace shim

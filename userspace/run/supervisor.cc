@@ -60,6 +60,11 @@ constexpr KeptCapability kKeptCapabilities[] = {
     {CAP_SETGID, "map the void's gid to an unprivileged host gid"},
     {CAP_KILL, "signal voids, which run as another uid, on shutdown and timeouts"},
 };
+// Kept in the permitted set only, raised for one call (ScopedCapability).
+constexpr KeptCapability kDormantCapabilities[] = {
+    {CAP_DAC_OVERRIDE, "remove the run's empty shim-bpf folders at the end (cgroup hierarchy "
+                       "roots are mode 0555)"},
+};
 
 struct EntrypointState {
   const spec::Entrypoint* spec = nullptr;
@@ -708,7 +713,13 @@ int RunSpec(const RunOptions& options) {
     keep.push_back(kept.cap);
     absl::StrAppend(&kept_names, kept_names.empty() ? "" : " ", CapabilityName(kept.cap));
   }
-  if (absl::Status s = KeepOnlyCapabilities(keep); !s.ok()) {
+  std::vector<int> dormant;
+  for (const KeptCapability& kept : kDormantCapabilities) {
+    dormant.push_back(kept.cap);
+    absl::StrAppend(&kept_names, " (", CapabilityName(kept.cap),
+                    " dormant, raised only for the final cleanup)");
+  }
+  if (absl::Status s = KeepOnlyCapabilities(keep, dormant); !s.ok()) {
     std::fprintf(stderr, "shim-bpf: run: dropping capabilities: %s\n",
                  std::string(s.message()).c_str());
     return kExitCannotStart;
