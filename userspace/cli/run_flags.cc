@@ -14,13 +14,16 @@ void AddSharedRunFlags(CLI::App* command, const std::shared_ptr<RunFlags>& flags
                       "stdout");
   command->add_option("--grace", flags->grace,
                       "On SIGINT/SIGTERM, how long running voids may finish before they are "
-                      "killed (default 3s)");
+                      "killed (default 3s; a bare number is seconds)");
   command->add_option("trailing", options.trailing,
                       "Words after -- are passed to entrypoints with a \"Trailing\" arg");
   command->callback([flags, &exit_code] {
+    // A bare number is seconds ("--grace 5"), as `sleep` and `timeout` read it.
+    std::string text = flags->grace;
+    if (!text.empty() && text.find_first_not_of("0123456789.") == std::string::npos) text += "s";
     absl::Duration grace;
-    if (!absl::ParseDuration(flags->grace, &grace) || grace < absl::ZeroDuration()) {
-      throw CLI::ValidationError("--grace", "expected a duration such as 3s or 500ms");
+    if (!absl::ParseDuration(text, &grace) || grace < absl::ZeroDuration()) {
+      throw CLI::ValidationError("--grace", "expected a duration such as 3s, 500ms or 5 (seconds)");
     }
     flags->options.grace = grace;
     exit_code = run::RunSpec(flags->options);

@@ -37,13 +37,28 @@ std::string Resolve(const std::string& source_dir, const std::string& path) {
   return (fs::path(source_dir) / path).lexically_normal().string();
 }
 
-// Checks that `path` names an existing executable regular file; returns "" or the problem.
-std::string ExecutableProblem(const std::string& path) {
+// Checks that `path` names an existing executable regular file that is an ELF binary (what
+// `run` can execute in a void: a script's interpreter would not be there); returns "" or the
+// problem, and in `hint` how to fix it.
+std::string ExecutableProblem(const std::string& path, std::string& hint) {
   struct stat info {};
   if (stat(path.c_str(), &info) != 0)
     return absl::StrCat("cannot use ", path, ": ", strerror(errno));
   if (!S_ISREG(info.st_mode)) return absl::StrCat(path, " is not a regular file");
   if ((info.st_mode & 0111) == 0) return absl::StrCat(path, " is not executable");
+  // O_NONBLOCK: a regular file never blocks; belt and braces against a swap to a FIFO.
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  char magic[4] = {};
+  if (!fd || pread(fd.get(), magic, sizeof magic, 0) != static_cast<ssize_t>(sizeof magic)) {
+    return absl::StrCat(path, " is not an ELF binary (too short or unreadable)");
+  }
+  if (magic[0] == '#' && magic[1] == '!') {
+    hint = "make its interpreter the binary and pass the script as an arg from a read-only "
+           "grant, e.g. \"binary\": \"/usr/bin/python3\", \"args\": [\"BinaryName\", "
+           "{\"Literal\": \"/app/main.py\"}] with /app granted";
+    return absl::StrCat(path, " is a script (#!), not an ELF binary");
+  }
+  if (memcmp(magic, "\x7f" "ELF", 4) != 0) return absl::StrCat(path, " is not an ELF binary");
   return "";
 }
 
@@ -176,11 +191,14 @@ void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagno
                                  ? Resolve(spec.source_dir, written)
                                  : fs::absolute(fs::path(written)).lexically_normal().string();
     if (options.check_host) {
-      std::string problem = ExecutableProblem(entrypoint.binary_path);
-      if (!problem.empty()) {
-        AddOnce(out, {Severity::kError, pointer, origin + problem,
-                      "relative binaries are resolved against the spec file's folder"});
+      std::string hint;
+      std::string problem = ExecutableProblem(entrypoint.binary_path, hint);
+      const bool relative = !written.empty() && written.front() != '/';
+      if (hint.empty() && relative) {
+        hint = origin.empty() ? "relative binaries are resolved against the spec file's folder"
+                              : "--binary is resolved against the working directory";
       }
+      if (!problem.empty()) AddOnce(out, {Severity::kError, pointer, origin + problem, hint});
       HostPathUse use{pointer.empty() ? entrypoint.pointer : pointer, "binary",
                       entrypoint.binary_path, ""};
       if (problem.empty() && Canonicalize(use, out)) uses.push_back(std::move(use));

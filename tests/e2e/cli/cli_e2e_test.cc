@@ -8,6 +8,7 @@ namespace shim::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(CliE2e, VersionPrintsNameAndVersion) {
   CommandResult r = RunCommand({BuiltBinary("shim-bpf"), "--version"});
@@ -31,6 +32,21 @@ TEST(CliE2e, UnknownSubcommandIsAUsageError) {
   CommandResult r = RunCommand({BuiltBinary("shim-bpf"), "frobnicate"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("frobnicate"));
+}
+
+// --grace takes a duration or, like sleep and timeout, a bare number of seconds.
+TEST(CliE2e, GraceTakesADurationOrBareSeconds) {
+  for (const char* grace : {"5", "0.5", "5s", "250ms"}) {
+    CommandResult r =
+        RunCommand({BuiltBinary("shim-bpf"), "run", "/nonexistent/spec.json", "--grace", grace});
+    EXPECT_EQ(r.exit_code, 2) << grace;
+    EXPECT_THAT(r.err, Not(HasSubstr("--grace"))) << grace << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("cannot open")) << grace;
+  }
+  CommandResult bad =
+      RunCommand({BuiltBinary("shim-bpf"), "run", "/nonexistent/spec.json", "--grace", "soon"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("--grace"));
 }
 
 }  // namespace

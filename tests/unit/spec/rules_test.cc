@@ -1,4 +1,5 @@
 // One test per validation rule, on specs written inline, checking the exact JSON pointer.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -356,6 +357,22 @@ TEST(Rules, BinaryMustExistAndBeExecutable) {
   ASSERT_FALSE(not_executable.spec.has_value());
   EXPECT_THAT(not_executable.diagnostics.at(0).message, HasSubstr("not executable"));
   EXPECT_EQ(not_executable.diagnostics.at(0).pointer, "/entrypoints/a/binary");
+  // An absolute path's problem gets no hint about relative paths.
+  EXPECT_EQ(not_executable.diagnostics.at(0).hint, "");
+  // A script passes for executable but cannot run in a void (its interpreter is not there):
+  // validate says so, as run would, with the way to run it.
+  char script[] = "/tmp/shim-script-XXXXXX";
+  const int fd = mkstemp(script);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "#!/bin/sh\necho\n", 15), 15);
+  close(fd);
+  chmod(script, 0755);
+  LoadResult scripted = LoadSpecText(
+      std::string(R"({"entrypoints": {"a": {"binary": ")") + script + R"("}}})", "/specs/s.json");
+  ASSERT_FALSE(scripted.spec.has_value());
+  EXPECT_THAT(scripted.diagnostics.at(0).message, HasSubstr("is a script (#!), not an ELF binary"));
+  EXPECT_THAT(scripted.diagnostics.at(0).hint, HasSubstr("make its interpreter the binary"));
+  unlink(script);
 }
 
 TEST(Rules, StdioMapsStreamsAndFoldsTheOlderEnvironmentItems) {
