@@ -156,6 +156,7 @@ int Run(const Options& opt) {
 
 int Main(int argc, char** argv) {
   CLI::App app{"forktop: a live, lossless process tree", "forktop"};
+  app.set_version_flag("--version", "forktop " FORKTOP_VERSION);  // shim-bpf's version
   Options opt;
   auto* pid = app.add_option("--pid", opt.pid, "Follow the subtree of this process");
   auto* cgroup = app.add_option("--cgroup", opt.cgroup, "Follow the processes of a cgroup v2 path");

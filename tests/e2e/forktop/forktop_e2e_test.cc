@@ -134,6 +134,12 @@ TEST(ForktopTmuxTest, StatsFileCountsEveryFrameAtExit) {
   ::unlink(stats.c_str());
 }
 
+TEST(ForktopScriptTest, VersionPrintsNameAndVersion) {
+  CommandResult r = RunCommand({BuiltBinary("forktop"), "--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("forktop 0.", 0), 0u) << r.out;
+}
+
 TEST(ForktopScriptTest, OncePrintsTheTree) {
   const CommandResult r =
       RunCommand({BuiltBinary("forktop"), "--replay", Fixture(), "--once", "--ascii"});
