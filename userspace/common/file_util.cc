@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "common/errno_status.h"
@@ -46,6 +47,18 @@ absl::Status WriteStringToFile(const std::string& path, absl::string_view conten
     return absl::InternalError(absl::StrCat("short write to ", path));
   }
   return absl::OkStatus();
+}
+
+ExecutableFormat ExecutableFormatOf(int fd) {
+  char magic[4] = {};
+  if (pread(fd, magic, sizeof magic, 0) != static_cast<ssize_t>(sizeof magic)) {
+    // A two-byte "#!" file is still a script; anything shorter is nothing runnable.
+    return magic[0] == '#' && magic[1] == '!' ? ExecutableFormat::kScript
+                                              : ExecutableFormat::kOther;
+  }
+  if (memcmp(magic, "\x7f" "ELF", sizeof magic) == 0) return ExecutableFormat::kElf;
+  if (magic[0] == '#' && magic[1] == '!') return ExecutableFormat::kScript;
+  return ExecutableFormat::kOther;
 }
 
 }  // namespace shim

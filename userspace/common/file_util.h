@@ -16,4 +16,10 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path,
 // Writes `content` with a single write(2), as kernel control files (cgroupfs, procfs) expect.
 absl::Status WriteStringToFile(const std::string& path, absl::string_view content);
 
+// What an executable file's first bytes say it is: an ELF object, a "#!" script, or anything else
+// (including a file too short or unreadable). Reads at offset 0 with pread; never blocks on a
+// regular file.
+enum class ExecutableFormat { kElf, kScript, kOther };
+ExecutableFormat ExecutableFormatOf(int fd);
+
 }  // namespace shim

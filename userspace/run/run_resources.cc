@@ -143,6 +143,24 @@ absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec,
     channels.emplace(name, std::move(channel));
     return absl::OkStatus();
   };
+  // The channel an arg or a stdio stream names (both kinds hold ArgPipe and ArgFileSocket).
+  auto ensure_end = [&](const auto& kind) -> absl::Status {
+    if (const auto* pipe = std::get_if<spec::ArgPipe>(&kind)) {
+      return ensure(resources.pipes, pipe->name);
+    }
+    if (const auto* socket = std::get_if<spec::ArgFileSocket>(&kind)) {
+      return ensure(resources.file_sockets, socket->name);
+    }
+    return absl::OkStatus();
+  };
+  auto make_tcp_listener = [&](const spec::Entrypoint& entrypoint, const std::string& pointer,
+                               const spec::SocketAddress& address) -> absl::Status {
+    absl::StatusOr<UniqueFd> fd = make_listener ? make_listener(entrypoint, pointer, address)
+                                                : BindListenerHere(address, pointer);
+    if (!fd.ok()) return fd.status();
+    resources.listeners.emplace(pointer, *std::move(fd));
+    return absl::OkStatus();
+  };
   for (const spec::Entrypoint& entrypoint : spec.entrypoints) {
     if (const auto* pipe = std::get_if<spec::TriggerPipe>(&entrypoint.trigger.kind)) {
       RETURN_IF_ERROR(ensure(resources.pipes, pipe->name));
@@ -151,40 +169,22 @@ absl::StatusOr<RunResources> RunResources::Create(const spec::Spec& spec,
       RETURN_IF_ERROR(ensure(resources.file_sockets, socket->name));
     }
     if (const auto* listener = std::get_if<spec::TriggerTcpListener>(&entrypoint.trigger.kind)) {
-      const std::string& pointer = entrypoint.trigger.pointer;
-      absl::StatusOr<UniqueFd> fd = make_listener
-                                        ? make_listener(entrypoint, pointer, listener->address)
-                                        : BindListenerHere(listener->address, pointer);
-      if (!fd.ok()) return fd.status();
-      resources.listeners.emplace(pointer, *std::move(fd));
+      RETURN_IF_ERROR(make_tcp_listener(entrypoint, entrypoint.trigger.pointer, listener->address));
     } else if (const auto* unix_listener =
                    std::get_if<spec::TriggerUnixListener>(&entrypoint.trigger.kind)) {
       ASSIGN_OR_RETURN(auto bound, BindUnixListener(unix_listener->path, entrypoint.trigger.pointer));
       resources.listeners.emplace(entrypoint.trigger.pointer, std::move(bound.first));
       resources.unix_socket_files.push_back(std::move(bound.second));
     }
-    for (const spec::StdioStream& stream : entrypoint.stdio) {
-      if (const auto* pipe = std::get_if<spec::ArgPipe>(&stream.kind)) {
-        RETURN_IF_ERROR(ensure(resources.pipes, pipe->name));
-      } else if (const auto* socket = std::get_if<spec::ArgFileSocket>(&stream.kind)) {
-        RETURN_IF_ERROR(ensure(resources.file_sockets, socket->name));
-      }
-    }
+    for (const spec::StdioStream& stream : entrypoint.stdio) RETURN_IF_ERROR(ensure_end(stream.kind));
     if (const auto* file = std::get_if<spec::StdioFile>(&entrypoint.stdio[0].kind)) {
       ASSIGN_OR_RETURN(UniqueFd fd, ResolveFile(file->path, entrypoint.stdio[0].pointer));
       resources.files.emplace(entrypoint.stdio[0].pointer, std::move(fd));
     }
     for (const spec::Arg& arg : entrypoint.args) {
-      if (const auto* pipe = std::get_if<spec::ArgPipe>(&arg.kind)) {
-        RETURN_IF_ERROR(ensure(resources.pipes, pipe->name));
-      } else if (const auto* socket = std::get_if<spec::ArgFileSocket>(&arg.kind)) {
-        RETURN_IF_ERROR(ensure(resources.file_sockets, socket->name));
-      } else if (const auto* listener = std::get_if<spec::ArgTcpListener>(&arg.kind)) {
-        absl::StatusOr<UniqueFd> fd = make_listener
-                                          ? make_listener(entrypoint, arg.pointer, listener->address)
-                                          : BindListenerHere(listener->address, arg.pointer);
-        if (!fd.ok()) return fd.status();
-        resources.listeners.emplace(arg.pointer, *std::move(fd));
+      RETURN_IF_ERROR(ensure_end(arg.kind));
+      if (const auto* listener = std::get_if<spec::ArgTcpListener>(&arg.kind)) {
+        RETURN_IF_ERROR(make_tcp_listener(entrypoint, arg.pointer, listener->address));
       } else if (const auto* file = std::get_if<spec::ArgFile>(&arg.kind)) {
         ASSIGN_OR_RETURN(UniqueFd fd, ResolveFile(file->path, arg.pointer));
         resources.files.emplace(arg.pointer, std::move(fd));

@@ -1,9 +1,9 @@
 #include "run/run_tracer.h"
-#include "common/annotate.h"
 
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "common/annotate.h"
 #include "run/events.h"
 #include "trace/process_event.h"
 

@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "common/host_path.h"
 #include "common/unique_fd.h"
 #include "spec/json_reader.h"
@@ -48,18 +49,19 @@ std::string ExecutableProblem(const std::string& path, std::string& hint) {
   if ((info.st_mode & 0111) == 0) return absl::StrCat(path, " is not executable");
   // O_NONBLOCK: a regular file never blocks; belt and braces against a swap to a FIFO.
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  char magic[4] = {};
-  if (!fd || pread(fd.get(), magic, sizeof magic, 0) != static_cast<ssize_t>(sizeof magic)) {
-    return absl::StrCat(path, " is not an ELF binary (too short or unreadable)");
+  if (!fd) return absl::StrCat("cannot read ", path, ": ", strerror(errno));
+  switch (ExecutableFormatOf(fd.get())) {
+    case ExecutableFormat::kElf:
+      return "";
+    case ExecutableFormat::kScript:
+      hint = "make its interpreter the binary and pass the script as an arg from a read-only "
+             "grant, e.g. \"binary\": \"/usr/bin/python3\", \"args\": [\"BinaryName\", "
+             "{\"Literal\": \"/app/main.py\"}] with /app granted";
+      return absl::StrCat(path, " is a script (#!), not an ELF binary");
+    case ExecutableFormat::kOther:
+      break;
   }
-  if (magic[0] == '#' && magic[1] == '!') {
-    hint = "make its interpreter the binary and pass the script as an arg from a read-only "
-           "grant, e.g. \"binary\": \"/usr/bin/python3\", \"args\": [\"BinaryName\", "
-           "{\"Literal\": \"/app/main.py\"}] with /app granted";
-    return absl::StrCat(path, " is a script (#!), not an ELF binary");
-  }
-  if (memcmp(magic, "\x7f" "ELF", 4) != 0) return absl::StrCat(path, " is not an ELF binary");
-  return "";
+  return absl::StrCat(path, " is not an ELF binary");
 }
 
 std::string ExistsProblem(const std::string& path) {
@@ -220,16 +222,16 @@ void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagno
       }
       // The binary is visible in the void at its own path; nothing else may be mounted there.
       const std::string* in_void = nullptr;
+      std::string at;
       if (const auto* grant = std::get_if<EnvFilesystem>(&item.kind)) {
         in_void = &grant->environment_path;
+        at = item.pointer + "/Filesystem/environment_path";
       } else if (const auto* tmpfs = std::get_if<EnvTmpfs>(&item.kind)) {
         in_void = &tmpfs->environment_path;
+        at = item.pointer + "/Tmpfs/environment_path";
       }
       if (in_void != nullptr && *in_void == entrypoint.binary_path) {
-        out.push_back({Severity::kError,
-                       item.pointer + (std::holds_alternative<EnvTmpfs>(item.kind)
-                                           ? "/Tmpfs/environment_path"
-                                           : "/Filesystem/environment_path"),
+        out.push_back({Severity::kError, at,
                        absl::StrCat("environment_path ", *in_void,
                                     " is where the void shows the binary itself"),
                        "mount the grant somewhere else"});
@@ -251,19 +253,14 @@ void ResolveHostPaths(Spec& spec, const LoadOptions& options, std::vector<Diagno
       if (options.check_host) {
         // The socket itself is made at start-up; its folder must exist and be root's to trust.
         const std::string pointer = entrypoint.trigger.pointer + "/UnixListener/path";
-        const std::string folder = fs::path(unix_listener->path).parent_path().string();
-        if (std::string problem = ExistsProblem(folder); !problem.empty()) {
+        const fs::path socket(unix_listener->path);
+        HostPathUse folder{pointer, "UnixListener", socket.parent_path().string(), ""};
+        if (std::string problem = ExistsProblem(folder.written); !problem.empty()) {
           out.push_back({Severity::kError, pointer, problem, "create the socket's folder first"});
-        } else if (HostPathUse use{pointer, "UnixListener", unix_listener->path, ""};
-                   [&] {
-                     HostPathUse parent{pointer, "UnixListener", folder, ""};
-                     if (!Canonicalize(parent, out)) return false;
-                     use.canonical = (fs::path(parent.canonical) /
-                                      fs::path(unix_listener->path).filename())
-                                         .string();
-                     return true;
-                   }()) {
-          uses.push_back(std::move(use));
+        } else if (Canonicalize(folder, out)) {
+          // The socket does not exist yet: canonical is its folder's, plus its name.
+          uses.push_back({pointer, "UnixListener", unix_listener->path,
+                          (fs::path(folder.canonical) / socket.filename()).string()});
         }
       }
     }

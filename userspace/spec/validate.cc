@@ -67,26 +67,23 @@ class Validator {
                                   {entrypoint.name, entrypoint.trigger.pointer, true});
                             }},
                  entrypoint.trigger.kind);
-      auto add = [&](std::map<std::string, ChannelEnds>& channels, Direction direction,
-                     const std::string& name, const std::string& pointer) {
-        ChannelEnds& ends = channels[name];
-        (direction == Direction::kRx ? ends.readers : ends.writers)
-            .push_back({entrypoint.name, pointer, false});
+      // A channel end named by an arg or a stdio stream (both kinds hold ArgPipe and
+      // ArgFileSocket).
+      auto add = [&](const auto& kind, const std::string& pointer) {
+        auto record = [&](std::map<std::string, ChannelEnds>& channels, Direction direction,
+                          const std::string& name) {
+          ChannelEnds& ends = channels[name];
+          (direction == Direction::kRx ? ends.readers : ends.writers)
+              .push_back({entrypoint.name, pointer, false});
+        };
+        if (const auto* pipe = std::get_if<ArgPipe>(&kind)) {
+          record(pipes_, pipe->direction, pipe->name);
+        } else if (const auto* socket = std::get_if<ArgFileSocket>(&kind)) {
+          record(sockets_, socket->direction, socket->name);
+        }
       };
-      for (const Arg& arg : entrypoint.args) {
-        if (const auto* pipe = std::get_if<ArgPipe>(&arg.kind)) {
-          add(pipes_, pipe->direction, pipe->name, arg.pointer);
-        } else if (const auto* socket = std::get_if<ArgFileSocket>(&arg.kind)) {
-          add(sockets_, socket->direction, socket->name, arg.pointer);
-        }
-      }
-      for (const StdioStream& stream : entrypoint.stdio) {
-        if (const auto* pipe = std::get_if<ArgPipe>(&stream.kind)) {
-          add(pipes_, pipe->direction, pipe->name, stream.pointer);
-        } else if (const auto* socket = std::get_if<ArgFileSocket>(&stream.kind)) {
-          add(sockets_, socket->direction, socket->name, stream.pointer);
-        }
-      }
+      for (const Arg& arg : entrypoint.args) add(arg.kind, arg.pointer);
+      for (const StdioStream& stream : entrypoint.stdio) add(stream.kind, stream.pointer);
     }
   }
 

@@ -124,13 +124,14 @@ absl::StatusOr<ElfInfo> ReadElfInfo(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
   }
   Elf64_Ehdr eh;
-  unsigned char magic[4] = {};
-  if (pread(fd.get(), magic, sizeof magic, 0) != 4 || memcmp(magic, ELFMAG, SELFMAG) != 0) {
-    if (magic[0] == '#' && magic[1] == '!') {
+  switch (ExecutableFormatOf(fd.get())) {
+    case ExecutableFormat::kElf:
+      break;
+    case ExecutableFormat::kScript:
       return absl::InvalidArgumentError(absl::StrCat(
           path, ": is a script (#!), not an ELF binary; scripts are not supported as entrypoints"));
-    }
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not an ELF file"));
+    case ExecutableFormat::kOther:
+      return absl::InvalidArgumentError(absl::StrCat(path, ": not an ELF file"));
   }
   RETURN_IF_ERROR(ReadExact(fd.get(), &eh, sizeof eh, 0, path, "ELF header"));
   if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB) {

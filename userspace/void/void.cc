@@ -137,34 +137,45 @@ absl::Status AddMount(PreparedVoid::Plan& plan, const std::string& written_host_
 
 // Sorts mounts so that every path comes after its parents, and lists for each the directories
 // it is the first to need.
+// The staging-prefixed directories `void_path` is the first to need (its parents not in `made`),
+// outermost first; records them in `made`.
+std::vector<std::string> NewParents(const std::string& void_path, std::set<std::string>& made) {
+  std::vector<std::string> parents;
+  for (std::filesystem::path p = std::filesystem::path(void_path).parent_path();
+       p != "/" && !p.empty(); p = p.parent_path()) {
+    parents.push_back(p.string());
+  }
+  std::reverse(parents.begin(), parents.end());
+  std::vector<std::string> out;
+  for (const std::string& dir : parents) {
+    if (made.insert(dir).second) out.push_back(absl::StrCat(kStagingDir, dir));
+  }
+  return out;
+}
+
 void OrderMounts(PreparedVoid::Plan& plan) {
   std::sort(plan.mounts.begin(), plan.mounts.end(),
             [](const MountEntry& a, const MountEntry& b) { return a.void_path < b.void_path; });
   std::set<std::string> made;
   for (MountEntry& m : plan.mounts) {
-    std::filesystem::path p(m.void_path);
-    std::vector<std::string> parents;
-    for (p = p.parent_path(); p != "/" && !p.empty(); p = p.parent_path()) {
-      parents.push_back(p.string());
-    }
-    std::reverse(parents.begin(), parents.end());
-    for (const std::string& dir : parents) {
-      if (made.insert(dir).second) m.new_parents.push_back(absl::StrCat(kStagingDir, dir));
-    }
+    m.new_parents = NewParents(m.void_path, made);
     if (m.directory) made.insert(m.void_path);
   }
   for (TmpfsEntry& t : plan.tmpfs) {
-    std::vector<std::string> parents;
-    for (std::filesystem::path p = std::filesystem::path(t.void_path).parent_path();
-         p != "/" && !p.empty(); p = p.parent_path()) {
-      parents.push_back(p.string());
-    }
-    std::reverse(parents.begin(), parents.end());
-    for (const std::string& dir : parents) {
-      if (made.insert(dir).second) t.new_parents.push_back(absl::StrCat(kStagingDir, dir));
-    }
+    t.new_parents = NewParents(t.void_path, made);
     made.insert(t.void_path);
   }
+}
+
+// A grant's or Tmpfs's path in the void, normalised: absolute and not "/".
+absl::StatusOr<std::string> VoidPathOf(const std::string& environment_path,
+                                       const std::string& pointer) {
+  std::string in_void = Normal(environment_path);
+  if (in_void.empty() || in_void[0] != '/' || in_void == "/") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(pointer, ": environment_path must be absolute and not /"));
+  }
+  return in_void;
 }
 
 absl::StatusOr<int> CapLastCap() {
@@ -693,25 +704,16 @@ absl::StatusOr<std::unique_ptr<PreparedVoid>> PreparedVoid::Prepare(
         host = absl::StrCat(base, "/", host);
       }
       host = Normal(host);
-      std::string in_void = Normal(fs->environment_path);
-      if (in_void.empty() || in_void[0] != '/' || in_void == "/") {
-        return absl::InvalidArgumentError(
-            absl::StrCat(env.pointer, ": environment_path must be absolute and not /"));
-      }
+      ASSIGN_OR_RETURN(const std::string in_void, VoidPathOf(fs->environment_path, env.pointer));
       uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
       if (!fs->exec) attr |= MOUNT_ATTR_NOEXEC;
       if (fs->read_only) attr |= MOUNT_ATTR_RDONLY;
-      absl::Status s = AddMount(*plan, host, in_void, attr, absl::StrCat("grant ", env.pointer));
-      if (!s.ok()) return s;
+      RETURN_IF_ERROR(AddMount(*plan, host, in_void, attr, absl::StrCat("grant ", env.pointer)));
       plan->landlock_rules.push_back(
           {in_void, (fs->read_only ? kReadOnly : kReadWrite) | (fs->exec ? kExecute : 0)});
     } else if (const auto* t = std::get_if<spec::EnvTmpfs>(&env.kind)) {
       TmpfsEntry tmpfs;
-      tmpfs.void_path = Normal(t->environment_path);
-      if (tmpfs.void_path.empty() || tmpfs.void_path[0] != '/' || tmpfs.void_path == "/") {
-        return absl::InvalidArgumentError(
-            absl::StrCat(env.pointer, ": environment_path must be absolute and not /"));
-      }
+      ASSIGN_OR_RETURN(tmpfs.void_path, VoidPathOf(t->environment_path, env.pointer));
       tmpfs.target = absl::StrCat(kStagingDir, tmpfs.void_path);
       // An inode per 4 KiB, at least 64: a full tmpfs runs out of bytes before inodes.
       tmpfs.data = absl::StrCat("mode=1777,size=", t->size_bytes,
